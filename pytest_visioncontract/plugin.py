@@ -1,0 +1,344 @@
+"""The pytest layer: options, the marker, the fixture, the verdict hook and the report.
+
+Hooks and fixtures only; the work is done by the domain modules. vcrpy is imported (through
+``replay``) only when a marked test first runs, so ``pytest --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_visioncontract.catalog import Registry, load_registry
+from pytest_visioncontract.errors import VisionContractError
+from pytest_visioncontract.selection import (
+    MARKER,
+    SIGNATURE,
+    Case,
+    VisionError,
+    expand,
+    parse_marker,
+)
+
+if TYPE_CHECKING:
+    from pytest_visioncontract.replay import Exchange, Server  # noqa: F401 (used in a StashKey type)
+
+FIXTURE = "vision_error"
+MARKER_HELP = (
+    f"{SIGNATURE}: run the test once for every documented error of the provider that fits the "
+    "filters, serve it to the client code, and judge whether the client handled it."
+)
+MARKER_WITHOUT_FIXTURE = (
+    f"{MARKER}: {{name}} is marked but does not request the {FIXTURE!r} fixture; "
+    f"add {FIXTURE} to its arguments: def {{name}}({FIXTURE}): ..."
+)
+FIXTURE_WITHOUT_MARKER = (
+    f"{FIXTURE}: {{name}} requests the {FIXTURE!r} fixture but has no @pytest.mark.{MARKER} "
+    f"marker; add one, e.g. @pytest.mark.{MARKER}('azure_face', operations=['detect'])"
+)
+BAD_FAIL_UNDER = "--vision-fail-under: expected a percentage from 0 to 100, got {got!r}"
+BAD_REPORT_PATH = "{option}: cannot write to {path!r}: the folder {folder!r} does not exist"
+
+REGISTRY_KEY = pytest.StashKey[Registry]()
+EXCHANGE_KEY = pytest.StashKey["tuple[Case, Exchange]"]()
+VERDICT_KEY = pytest.StashKey[Any]()
+RECORD_KEY = "visioncontract"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("visioncontract", "contract tests for cloud vision errors")
+    group.addoption(
+        "--vision-report",
+        metavar="PATH",
+        default=None,
+        help="write documented-error coverage as JSON to PATH",
+    )
+    group.addoption(
+        "--vision-report-html",
+        metavar="PATH",
+        default=None,
+        help="write documented-error coverage as a self-contained HTML page to PATH",
+    )
+    group.addoption(
+        "--vision-fail-under",
+        metavar="PCT",
+        default=None,
+        help="fail the session if less than PCT%% of the documented errors run are handled "
+        "(default: ini vision_fail_under, else no minimum)",
+    )
+    group.addoption(
+        "--vision-catalog",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="load an extra provider catalog (JSON); repeatable",
+    )
+    parser.addini("vision_fail_under", "minimum % of documented errors handled", default="")
+    parser.addini(
+        "vision_catalogs", "extra provider catalog files (JSON)", type="paths", default=[]
+    )
+
+
+def _fail_under(config: pytest.Config) -> float | None:
+    raw = config.getoption("vision_fail_under") or config.getini("vision_fail_under") or None
+    if raw is None:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= 100:
+        raise pytest.UsageError(BAD_FAIL_UNDER.format(got=raw))
+    return value
+
+
+def _report_path(config: pytest.Config, option: str) -> Path | None:
+    raw = config.getoption(option)
+    if not raw:
+        return None
+    path = Path(raw)
+    if not path.parent.resolve().is_dir():
+        raise pytest.UsageError(
+            BAD_REPORT_PATH.format(
+                option="--" + option.replace("_", "-"), path=raw, folder=str(path.parent)
+            )
+        )
+    return path
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER_HELP)
+    extra = [str(p) for p in config.getini("vision_catalogs")]
+    extra += config.getoption("vision_catalog")
+    try:
+        config.stash[REGISTRY_KEY] = load_registry(tuple(extra))
+    except VisionContractError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    session = VisionSession(
+        config,
+        fail_under=_fail_under(config),
+        json_path=_report_path(config, "vision_report"),
+        html_path=_report_path(config, "vision_report_html"),
+    )
+    config.pluginmanager.register(session, "visioncontract-session")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    registry = config.stash[REGISTRY_KEY]
+    catalogs = ", ".join(f"{c.provider} ({len(c.servable_entries)})" for c in registry.all())
+    lines = [f"visioncontract: documented errors per catalog: {catalogs}"]
+    session: VisionSession | None = config.pluginmanager.get_plugin("visioncontract-session")
+    if session is not None:
+        extras = []
+        if session.fail_under is not None:
+            extras.append(f"fail under {session.fail_under:g}%")
+        if session.json_path:
+            extras.append(f"JSON report {session.json_path}")
+        if session.html_path:
+            extras.append(f"HTML report {session.html_path}")
+        if extras:
+            lines.append("visioncontract: " + ", ".join(extras))
+    return lines
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    marker = metafunc.definition.get_closest_marker(MARKER)
+    if marker is None:
+        return
+    if FIXTURE not in metafunc.fixturenames:
+        pytest.fail(MARKER_WITHOUT_FIXTURE.format(name=metafunc.function.__name__), pytrace=False)
+    registry = metafunc.config.stash[REGISTRY_KEY]
+    try:
+        cases = expand(parse_marker(marker.args, marker.kwargs, registry), registry)
+    except VisionContractError as exc:
+        pytest.fail(f"{metafunc.definition.nodeid}: {exc}", pytrace=False)
+    metafunc.parametrize(FIXTURE, cases, ids=[c.label for c in cases], indirect=True)
+
+
+def _server(config: pytest.Config) -> Server:
+    session: VisionSession = config.pluginmanager.getplugin("visioncontract-session")
+    return session.server
+
+
+@pytest.fixture
+def vision_error(request: pytest.FixtureRequest) -> Generator[VisionError, None, None]:
+    """The documented error this run of the test is served (see @pytest.mark.vision_errors)."""
+    case = getattr(request, "param", None)
+    if not isinstance(case, Case):
+        pytest.fail(FIXTURE_WITHOUT_MARKER.format(name=request.node.name), pytrace=False)
+    from pytest_visioncontract.replay import Exchange
+    from pytest_visioncontract.verdict import unexpected_request
+
+    catalog = case.catalog
+    exchange = Exchange(
+        route=catalog.operation_for,
+        accepts=case.accepts,
+        respond=lambda _request: case.response,
+        unmatched_message=lambda r: unexpected_request(case, r),
+    )
+    request.node.stash[EXCHANGE_KEY] = (case, exchange)
+    with _server(request.config).serving(exchange):
+        yield VisionError(case, exchange.requests)
+
+
+def _is_user_assertion(item: pytest.Function, exc: BaseException) -> bool:
+    """An AssertionError raised by the test's own body (not by the client it calls)."""
+    if not isinstance(exc, AssertionError):
+        return False
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    code = getattr(item.obj, "__code__", None)
+    return tb is not None and tb.tb_frame.f_code is code
+
+
+_PASS_THROUGH = (
+    pytest.skip.Exception,
+    pytest.fail.Exception,
+    pytest.xfail.Exception,
+    pytest.exit.Exception,
+    KeyboardInterrupt,
+)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, object]:
+    served = pyfuncitem.stash.get(EXCHANGE_KEY, None)
+    if served is None:
+        return (yield)
+    from pytest_visioncontract.verdict import NOT_EXERCISED, UNHANDLED, Verdict, judge
+
+    case, exchange = served
+    try:
+        result = yield
+    except _PASS_THROUGH:
+        raise
+    except BaseException as exc:
+        if _is_user_assertion(pyfuncitem, exc) and not exchange.unmatched:
+            outcome = UNHANDLED if exchange.requests else NOT_EXERCISED
+            pyfuncitem.stash[VERDICT_KEY] = Verdict(outcome, None, "the test's assertion failed")
+            raise
+        verdict = judge(case, exchange, exc)
+    else:
+        verdict = judge(case, exchange, None)
+    pyfuncitem.stash[VERDICT_KEY] = verdict
+    if verdict.message is not None and verdict.outcome != "handled":
+        pytest.fail(verdict.message, pytrace=False)
+    return result if verdict.exception is None else True
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if call.when == "call":
+        verdict = item.stash.get(VERDICT_KEY, None)
+        served = item.stash.get(EXCHANGE_KEY, None)
+        if verdict is not None and served is not None:
+            from pytest_visioncontract.report import record
+
+            report.user_properties.append((RECORD_KEY, record(served[0], verdict, item.nodeid)))
+    return report
+
+
+class VisionSession:
+    """Per-session state: the vcrpy server, the collected records, the report files."""
+
+    def __init__(
+        self,
+        config: pytest.Config,
+        *,
+        fail_under: float | None,
+        json_path: Path | None,
+        html_path: Path | None,
+    ) -> None:
+        self.config = config
+        self.fail_under = fail_under
+        self.json_path = json_path
+        self.html_path = html_path
+        self.records: list[dict[str, Any]] = []
+        self.fail_under_message: str | None = None
+        self._server: Server | None = None
+
+    @property
+    def server(self) -> Server:
+        if self._server is None:
+            from pytest_visioncontract.replay import Server
+
+            self._server = Server()
+        return self._server
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(
+        self, item: pytest.Item, nextitem: pytest.Item | None
+    ) -> Generator[None, object, object]:
+        try:
+            return (yield)
+        finally:
+            # Keep vcrpy's patches on across consecutive marked tests; drop them before others.
+            leaving = nextitem is None or nextitem.get_closest_marker(MARKER) is None
+            if leaving and self._server is not None and self._server.active:
+                self._server.deactivate()
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "call":
+            return
+        for key, value in report.user_properties:
+            if key == RECORD_KEY and isinstance(value, dict):
+                self.records.append(value)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if hasattr(self.config, "workerinput") or not self.records:
+            return
+        from pytest_visioncontract import report
+
+        registry = self.config.stash[REGISTRY_KEY]
+        coverage = report.summarize(self.records, registry)
+        if self.json_path:
+            _write_atomic(self.json_path, report.as_json(coverage))
+        if self.html_path:
+            _write_atomic(self.html_path, report.as_html(coverage, registry))
+        if self.fail_under is not None:
+            pct = report.total_handled_pct(coverage)
+            if pct < self.fail_under:
+                self.fail_under_message = (
+                    f"FAIL: documented errors handled {pct:.1f}% is below "
+                    f"--vision-fail-under {self.fail_under:g}%"
+                )
+                if session.exitstatus == pytest.ExitCode.OK:
+                    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+            else:
+                self.fail_under_message = (
+                    f"documented errors handled {pct:.1f}% (required {self.fail_under:g}%)"
+                )
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if not self.records:
+            return
+        from pytest_visioncontract import report
+
+        coverage = report.summarize(self.records, self.config.stash[REGISTRY_KEY])
+        terminalreporter.write_sep("=", "vision contract: documented errors")
+        for line in report.terminal_lines(coverage):
+            terminalreporter.write_line(line)
+        for path in (self.json_path, self.html_path):
+            if path:
+                terminalreporter.write_line(f"report written to {path}")
+        if self.fail_under_message:
+            terminalreporter.write_line(self.fail_under_message)
+
+    def pytest_unconfigure(self) -> None:
+        if self._server is not None:
+            self._server.deactivate()
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

@@ -1,0 +1,158 @@
+"""Serving responses to client code through vcrpy (the only module that imports vcr).
+
+vcrpy patches every HTTP library it knows (requests, urllib3, httpx sync and async, aiohttp,
+http.client, ...). Entering and leaving those patches costs more than a whole test, so the
+:class:`Server` enters them once for a run of consecutive marked tests and swaps only the
+:class:`Exchange` (what to answer, and the log of what was asked) between cases.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from vcr.cassette import Cassette
+from vcr.record_mode import RecordMode
+
+from pytest_visioncontract.wire import WireResponse
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """A request the client made, as the plugin saw it."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body_length: int
+    operation: str | None
+
+    def describe(self) -> str:
+        return f"{self.method} {self.url}"
+
+
+class UnexpectedRequest(Exception):
+    """Raised inside the client for a request the case does not serve (it never leaves)."""
+
+
+OUTSIDE_CASE = (
+    "pytest-visioncontract: {request} was made while vcrpy's patches were active but outside "
+    "a vision_errors case (in a fixture?); nothing is served there and nothing reaches "
+    "the network"
+)
+
+
+@dataclass
+class Exchange:
+    """One case's traffic: how to route a request, what to answer, and what was asked."""
+
+    route: Callable[[str, str, Mapping[str, str]], str | None]  # request -> operation or None
+    accepts: Callable[[str | None], bool]
+    respond: Callable[[RecordedRequest], WireResponse]
+    unmatched_message: Callable[[RecordedRequest], str]
+    requests: list[RecordedRequest] = field(default_factory=list)
+    unmatched: list[RecordedRequest] = field(default_factory=list)
+
+    def handle(self, method: str, url: str, headers: Mapping[str, str], body: Any) -> WireResponse:
+        operation = self.route(method, url, headers)
+        recorded = RecordedRequest(method, url, dict(headers), _length(body), operation)
+        if not self.accepts(operation):
+            self.unmatched.append(recorded)
+            raise UnexpectedRequest(self.unmatched_message(recorded))
+        self.requests.append(recorded)
+        return self.respond(recorded)
+
+
+def _length(body: Any) -> int:
+    if body is None:
+        return 0
+    if isinstance(body, str):
+        return len(body.encode("utf-8"))
+    try:
+        return len(body)
+    except TypeError:
+        return 0
+
+
+def to_vcr(response: WireResponse) -> dict[str, Any]:
+    """A response in vcrpy's serialized form."""
+    headers: dict[str, list[str]] = {}
+    for name, value in response.headers:
+        headers.setdefault(name, []).append(value)
+    return {
+        "status": {"code": response.status, "message": response.reason},
+        "headers": headers,
+        "body": {"string": response.body},
+    }
+
+
+class _ServingCassette(Cassette):  # type: ignore[misc]
+    """A cassette that answers every request from the current exchange and records nothing."""
+
+    server: Server
+
+    def _load(self) -> None:
+        pass
+
+    def _save(self, force: bool = False) -> None:
+        pass
+
+    @property
+    def write_protected(self) -> bool:
+        return True
+
+    def can_play_response_for(self, request: Any) -> bool:
+        return True
+
+    def append(self, request: Any, response: Any) -> None:
+        pass
+
+    def play_response(self, request: Any) -> dict[str, Any]:
+        exchange = self.server.exchange
+        headers = {str(k): str(v) for k, v in dict(request.headers).items()}
+        if exchange is None:
+            raise UnexpectedRequest(OUTSIDE_CASE.format(request=f"{request.method} {request.uri}"))
+        return to_vcr(exchange.handle(request.method, request.uri, headers, request.body))
+
+
+class Server:
+    """vcrpy's patches, entered once, answering from whichever exchange is current."""
+
+    def __init__(self) -> None:
+        self.exchange: Exchange | None = None
+        self._stack: contextlib.ExitStack | None = None
+
+    @property
+    def active(self) -> bool:
+        return self._stack is not None
+
+    def activate(self) -> None:
+        if self._stack is not None:
+            return
+        server = self
+
+        class Bound(_ServingCassette):
+            pass
+
+        Bound.server = server
+        stack = contextlib.ExitStack()
+        stack.enter_context(Bound.use(path="<pytest-visioncontract>", record_mode=RecordMode.NONE))
+        self._stack = stack
+
+    def deactivate(self) -> None:
+        self.exchange = None
+        if self._stack is not None:
+            stack, self._stack = self._stack, None
+            stack.close()
+
+    @contextlib.contextmanager
+    def serving(self, exchange: Exchange) -> Iterator[Exchange]:
+        """Serve one exchange (activating the patches if they are not on yet)."""
+        self.activate()
+        self.exchange = exchange
+        try:
+            yield exchange
+        finally:
+            self.exchange = None
