@@ -155,8 +155,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     try:
         cases = expand(parse_marker(marker.args, marker.kwargs, registry), registry)
     except VisionContractError as exc:
-        pytest.fail(f"{metafunc.definition.nodeid}: {exc}", pytrace=False)
-    metafunc.parametrize(FIXTURE, cases, ids=[c.label for c in cases], indirect=True)
+        problem = str(exc)
+    else:
+        metafunc.parametrize(FIXTURE, cases, ids=[c.label for c in cases], indirect=True)
+        return
+    pytest.fail(f"{metafunc.definition.nodeid}: {problem}", pytrace=False)
 
 
 def _server(config: pytest.Config) -> Server:

@@ -115,8 +115,9 @@ class Case:
     def expected(self) -> str:
         if self.operation == ANY_OPERATION:
             ops = ", ".join(self.catalog.operations)
-            return f"a {self.catalog.provider} request (operations: {ops})"
-        return f"a {self.catalog.provider} {self.catalog.operations[self.operation].describe()}"
+            return f"any {self.catalog.provider} operation: {ops}"
+        op = self.catalog.operations[self.operation]
+        return f"{self.catalog.provider} operation {op.describe()}"
 
 
 def _strings(name: str, value: object) -> tuple[str, ...] | None:
@@ -176,7 +177,10 @@ def parse_marker(args: Sequence[Any], kwargs: Mapping[str, Any], registry: Regis
     for name in kwargs:
         if name not in KEYWORDS:
             raise VisionContractError(UNKNOWN_KEYWORD.format(name=name))
-    catalog = registry.get(args[0])
+    try:
+        catalog = registry.get(args[0])
+    except VisionContractError as exc:
+        raise VisionContractError(f"{MARKER}: {exc}") from None
     provider = catalog.provider
     operations = _strings("operations", kwargs.get("operations"))
     categories = _strings("categories", kwargs.get("categories"))

@@ -1,0 +1,166 @@
+"""Serving through vcrpy: every HTTP client vcrpy patches gets the documented response."""
+
+from __future__ import annotations
+
+import pytest
+
+HEADER = """
+import asyncio, json
+import pytest
+
+FACE = "https://westeurope.api.cognitive.microsoft.com/face/v1.2/detect?returnFaceId=true"
+
+def check(vision_error, status, body):
+    assert status == vision_error.status
+    assert json.loads(body) == vision_error.response.json()
+    assert len(vision_error.requests) == 1
+    assert vision_error.requests[0].operation == "detect"
+
+MARK = pytest.mark.vision_errors("azure_face", operations=["detect"], codes=["InvalidImage", "429"])
+"""
+
+CLIENTS = {
+    "requests": """
+import requests
+
+@MARK
+def test_client(vision_error):
+    r = requests.post(FACE, data=b"jpeg", headers={"Content-Type": "application/octet-stream"})
+    check(vision_error, r.status_code, r.content)
+""",
+    "httpx_sync": """
+import httpx
+
+@MARK
+def test_client(vision_error):
+    with httpx.Client() as client:
+        r = client.post(FACE, content=b"jpeg")
+    check(vision_error, r.status_code, r.content)
+""",
+    "httpx_async": """
+import httpx
+
+@MARK
+def test_client(vision_error):
+    async def call():
+        async with httpx.AsyncClient() as client:
+            return await client.post(FACE, content=b"jpeg")
+    r = asyncio.run(call())
+    check(vision_error, r.status_code, r.content)
+""",
+    "aiohttp": """
+import aiohttp
+
+@MARK
+def test_client(vision_error):
+    async def call():
+        async with aiohttp.ClientSession() as session:
+            async with session.post(FACE, data=b"jpeg") as r:
+                return r.status, await r.read()
+    status, body = asyncio.run(call())
+    check(vision_error, status, body)
+""",
+    "urllib3": """
+import urllib3
+
+@MARK
+def test_client(vision_error):
+    r = urllib3.PoolManager().request("POST", FACE, body=b"jpeg")
+    check(vision_error, r.status, r.data)
+""",
+    "http_client": """
+import http.client
+
+@MARK
+def test_client(vision_error):
+    conn = http.client.HTTPSConnection("westeurope.api.cognitive.microsoft.com")
+    conn.request("POST", "/face/v1.2/detect?returnFaceId=true", body=b"jpeg")
+    r = conn.getresponse()
+    check(vision_error, r.status, r.read())
+""",
+}
+
+
+@pytest.mark.parametrize("client", list(CLIENTS))
+def test_each_http_client_is_served(pytester: pytest.Pytester, client: str) -> None:
+    pytester.makepyfile(HEADER + CLIENTS[client])
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=4)  # 3 InvalidImage rows + the 429
+
+
+def test_request_to_another_operation_fails_and_says_what_was_expected(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+import pytest, requests
+
+@pytest.mark.vision_errors("azure_face", operations=["verify"], codes=["FaceNotFound"])
+def test_verify(vision_error):
+    try:
+        requests.post("https://r.cognitiveservices.azure.com/face/v1.2/identify", json={})
+    except Exception:
+        pass  # even a client that swallows the error cannot hide the stray request
+"""
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "vision_errors: unexpected request POST https://r.cognitiveservices.azure.com/face/v1.2/identify (operation identify)",
+            "  This case serves azure_face operation verify (POST ^/face/v[0-9][^/]*/verify$).",
+            "  Restrict the marker to what the test calls, e.g. operations=['identify'].",
+        ]
+    )
+
+
+def test_request_to_an_unknown_host_never_reaches_the_network(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+import pytest, requests
+from pytest_visioncontract.replay import UnexpectedRequest
+
+@pytest.mark.vision_errors("huawei_ocr", codes=["AIS.0101"])
+def test_ocr(vision_error):
+    with pytest.raises(UnexpectedRequest):
+        requests.get("http://127.0.0.1:9/")  # nothing listens: a real request would fail differently
+"""
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "vision_errors: unexpected request GET http://127.0.0.1:9/ (no known operation)",
+            "  This case serves any huawei_ocr operation: general_text, general_table, *",
+        ]
+    )
+
+
+def test_unmarked_tests_are_not_intercepted(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+import http.server, threading
+import pytest, requests
+
+@pytest.fixture(scope="module")
+def local_server():
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200); self.end_headers(); self.wfile.write(b"real")
+        def log_message(self, *args):
+            pass
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+
+def test_before(local_server):
+    assert requests.get(local_server).text == "real"
+
+@pytest.mark.vision_errors("bing_image_search", codes=["RateLimitExceeded"])
+def test_marked(vision_error):
+    assert requests.get("https://api.bing.microsoft.com/v7.0/images/search?q=x").status_code == vision_error.status
+
+def test_after(local_server):
+    assert requests.get(local_server).text == "real"
+"""
+    )
+    pytester.runpytest().assert_outcomes(passed=4)
