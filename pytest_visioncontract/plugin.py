@@ -189,14 +189,13 @@ def vision_error(request: pytest.FixtureRequest) -> Generator[VisionError, None,
 
 
 def _is_user_assertion(item: pytest.Function, exc: BaseException) -> bool:
-    """An AssertionError raised by the test's own body (not by the client it calls)."""
+    """An AssertionError raised in the test's own file (its body or its helpers), not the client."""
     if not isinstance(exc, AssertionError):
         return False
     tb = exc.__traceback__
     while tb is not None and tb.tb_next is not None:
         tb = tb.tb_next
-    code = getattr(item.obj, "__code__", None)
-    return tb is not None and tb.tb_frame.f_code is code
+    return tb is not None and tb.tb_frame.f_code.co_filename == str(item.path)
 
 
 _PASS_THROUGH = (

@@ -1,27 +1,16 @@
 from __future__ import annotations
 
-import copy
 import json
-from importlib.resources import files
 from pathlib import Path
-from typing import Any
-
-import pytest
 
 # pytester's in-process runs drop the modules a run imported; HTTP clients re-imported half-way
 # mix classes from two imports (requests' cookie jar checks fail). Import them once, up front.
 import aiohttp  # noqa: F401
 import httpx  # noqa: F401
 import hypothesis  # noqa: F401  (its pytest plugin imports it at every run's end)
+import pytest
 import requests  # noqa: F401
 import urllib3  # noqa: F401
-
-
-def builtin_document(provider: str) -> dict[str, Any]:
-    """A fresh copy of a built-in catalog document, to derive users' catalogs from."""
-    text = (files("pytest_visioncontract") / "catalogs" / f"{provider}.json").read_text()
-    document: dict[str, Any] = json.loads(text)
-    return copy.deepcopy(document)
 
 
 @pytest.fixture

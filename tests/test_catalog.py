@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import builtin_document
+from helpers import builtin_document
 
 from pytest_visioncontract.catalog import (
     BUILTIN_PROVIDERS,
@@ -61,7 +61,9 @@ def test_same_code_under_two_statuses_stays_two_entries() -> None:
 
 
 def test_throttling_that_is_not_a_429() -> None:
-    denied = [e for e in load_registry().get("alibaba_image_search").entries if e.code == "DeniedRequest"]
+    denied = [
+        e for e in load_registry().get("alibaba_image_search").entries if e.code == "DeniedRequest"
+    ]
     assert [(e.status, e.category, e.retryable) for e in denied] == [(403, "throttled", True)]
 
 
@@ -87,15 +89,36 @@ def test_placeholders_are_filled() -> None:
 def test_operations_are_identified_by_path_and_action() -> None:
     registry = load_registry()
     face = registry.get("azure_face")
-    assert face.operation_for("POST", "https://r.cognitiveservices.azure.com/face/v1.2/detect?x=1", {}) == "detect"
-    assert face.operation_for("PUT", "https://custom.example/face/v1.0/persongroups/g1", {}) == "person_group"
+    assert (
+        face.operation_for("POST", "https://r.cognitiveservices.azure.com/face/v1.2/detect?x=1", {})
+        == "detect"
+    )
+    assert (
+        face.operation_for("PUT", "https://custom.example/face/v1.0/persongroups/g1", {})
+        == "person_group"
+    )
     assert face.operation_for("GET", "https://r.example/other", {}) is None
     ali = registry.get("alibaba_image_search")
-    assert ali.operation_for("POST", "https://imagesearch.cn-shanghai.aliyuncs.com/", {"x-acs-action": "AddImage"}) == "add_image"
-    assert ali.operation_for("POST", "https://imagesearch.cn-shanghai.aliyuncs.com/?Action=SearchImageByPic", {}) == "search_image_by_pic"
+    assert (
+        ali.operation_for(
+            "POST", "https://imagesearch.cn-shanghai.aliyuncs.com/", {"x-acs-action": "AddImage"}
+        )
+        == "add_image"
+    )
+    assert (
+        ali.operation_for(
+            "POST", "https://imagesearch.cn-shanghai.aliyuncs.com/?Action=SearchImageByPic", {}
+        )
+        == "search_image_by_pic"
+    )
     assert ali.operation_for("POST", "https://evil.example/?Action=SearchImageByPic", {}) is None
     huawei = registry.get("huawei_ocr")
-    assert huawei.operation_for("POST", "https://ocr.ap-southeast-1.myhuaweicloud.com/v2/p1/ocr/general-text", {}) == "general_text"
+    assert (
+        huawei.operation_for(
+            "POST", "https://ocr.ap-southeast-1.myhuaweicloud.com/v2/p1/ocr/general-text", {}
+        )
+        == "general_text"
+    )
 
 
 def test_case_labels_are_unique_and_readable() -> None:
@@ -116,16 +139,46 @@ def _broken(change: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (lambda d: d["entries"][3].update(status=700), "entries[3] (id '400-InvalidRequest-ParameterMissing').status: 700 is greater than the maximum of 599"),
-        (lambda d: d["entries"][0].pop("code"), "entries[0] (id '500-ServerError-UnexpectedError'): 'code' is a required property"),
-        (lambda d: d["entries"][1].update(category="bad"), "entries[1] (id '500-ServerError-ResourceError').category: 'bad' is not one of"),
+        (
+            lambda d: d["entries"][3].update(status=700),
+            "entries[3] (id '400-InvalidRequest-ParameterMissing').status: 700 is greater than the maximum of 599",
+        ),
+        (
+            lambda d: d["entries"][0].pop("code"),
+            "entries[0] (id '500-ServerError-UnexpectedError'): 'code' is a required property",
+        ),
+        (
+            lambda d: d["entries"][1].update(category="bad"),
+            "entries[1] (id '500-ServerError-ResourceError').category: 'bad' is not one of",
+        ),
         (lambda d: d.update(wire_format="soap"), "wire_format: 'soap' is not one of"),
-        (lambda d: d["entries"][2].update(operations=["nope"]), "entries[2] (id '500-ServerError-NotImplemented'): unknown operation 'nope'; the catalog defines: search, details, trending"),
-        (lambda d: d["entries"][4].update(id=d["entries"][3]["id"].upper()), "id repeats entries[3]"),
-        (lambda d: d["operations"]["search"]["routes"][0].update(path="(unclosed"), "operations.search: path '(unclosed' is not a regular expression"),
-        (lambda d: d["entries"][0].update(fill={"<x>": "1"}), "fill names '<x>', which the message does not contain"),
+        (
+            lambda d: d["entries"][2].update(operations=["nope"]),
+            "entries[2] (id '500-ServerError-NotImplemented'): unknown operation 'nope'; the catalog defines: search, details, trending",
+        ),
+        (
+            lambda d: d["entries"][4].update(id=d["entries"][3]["id"].upper()),
+            "id repeats entries[3]",
+        ),
+        (
+            lambda d: d["operations"]["search"]["routes"][0].update(path="(unclosed"),
+            "operations.search: path '(unclosed' is not a regular expression",
+        ),
+        (
+            lambda d: d["entries"][0].update(fill={"<x>": "1"}),
+            "fill names '<x>', which the message does not contain",
+        ),
     ],
-    ids=["status-range", "missing-code", "category", "wire-format", "operation", "duplicate-id", "regex", "fill"],
+    ids=[
+        "status-range",
+        "missing-code",
+        "category",
+        "wire-format",
+        "operation",
+        "duplicate-id",
+        "regex",
+        "fill",
+    ],
 )
 def test_malformed_catalog_is_one_line(change: Any, expected: str) -> None:
     with pytest.raises(VisionContractError) as info:
@@ -139,7 +192,9 @@ def test_malformed_catalog_is_one_line(change: Any, expected: str) -> None:
 def test_catalog_file_that_is_not_json(tmp_path: Path) -> None:
     path = tmp_path / "cat.json"
     path.write_text("{nope")
-    with pytest.raises(VisionContractError, match=r"malformed catalog .*cat.json: not JSON: .* line 1"):
+    with pytest.raises(
+        VisionContractError, match=r"malformed catalog .*cat.json: not JSON: .* line 1"
+    ):
         load_catalog_file(path)
 
 
@@ -155,7 +210,9 @@ def test_user_catalog_defining_a_builtin_provider_again(tmp_path: Path) -> None:
         load_registry((str(path),))
 
 
-def test_malformed_user_catalog_is_a_usage_error(pytester: pytest.Pytester, acme_catalog: Path) -> None:
+def test_malformed_user_catalog_is_a_usage_error(
+    pytester: pytest.Pytester, acme_catalog: Path
+) -> None:
     document = json.loads(acme_catalog.read_text())
     document["entries"][1]["retryable"] = "yes"
     acme_catalog.write_text(json.dumps(document))
@@ -171,9 +228,13 @@ def test_malformed_user_catalog_is_a_usage_error(pytester: pytest.Pytester, acme
     assert acme_catalog.read_bytes() == before
 
 
-def test_user_catalog_from_ini_is_listed_in_header(pytester: pytest.Pytester, acme_catalog: Path) -> None:
+def test_user_catalog_from_ini_is_listed_in_header(
+    pytester: pytest.Pytester, acme_catalog: Path
+) -> None:
     pytester.makeini(f"[pytest]\nvision_catalogs = {acme_catalog}\n")
     pytester.makepyfile("def test_nothing(): pass")
     result = pytester.runpytest()
-    result.stdout.fnmatch_lines(["visioncontract: documented errors per catalog: acme_vision (2), *"])
+    result.stdout.fnmatch_lines(
+        ["visioncontract: documented errors per catalog: acme_vision (2), *"]
+    )
     result.assert_outcomes(passed=1)

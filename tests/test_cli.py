@@ -24,7 +24,11 @@ def test_catalog_json_is_complete(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["catalog", "--format", "json"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert sorted(document) == [
-        "alibaba_image_search", "azure_face", "azure_image_analysis", "bing_image_search", "huawei_ocr",
+        "alibaba_image_search",
+        "azure_face",
+        "azure_image_analysis",
+        "bing_image_search",
+        "huawei_ocr",
     ]
     assert sum(len(p["entries"]) for p in document.values()) == 19 + 143 + 37 + 52 + 13
     entry = document["huawei_ocr"]["entries"][0]
@@ -53,7 +57,9 @@ def test_extra_catalog_file(capsys: pytest.CaptureFixture[str], acme_catalog: Pa
 
 
 def test_console_script_is_installed() -> None:
-    exe = shutil.which("visioncontract") or str(Path(__import__("sys").executable).parent / "visioncontract")
+    exe = shutil.which("visioncontract") or str(
+        Path(__import__("sys").executable).parent / "visioncontract"
+    )
     done = subprocess.run([exe, "catalog", "nope"], capture_output=True, text=True, check=False)
     assert done.returncode == 2
     assert done.stderr.startswith("visioncontract: unknown provider 'nope'; known: ")

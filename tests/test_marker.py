@@ -54,7 +54,9 @@ def test_detect(vision_error):
     result.assert_outcomes(passed=3)
 
 
-def test_ids_unique_even_for_rows_differing_only_in_capitalisation(pytester: pytest.Pytester) -> None:
+def test_ids_unique_even_for_rows_differing_only_in_capitalisation(
+    pytester: pytest.Pytester,
+) -> None:
     pytester.makepyfile(
         """
 import pytest
@@ -120,7 +122,9 @@ def test_with_unconfirmed(vision_error):
     result = pytester.runpytest("--collect-only", "-q")
     lines = result.outlines
     assert sum("::test_default[" in line for line in lines) == 11
-    assert sum("::test_with_unconfirmed[" in line for line in lines) == 17  # never the 2 client-side
+    assert (
+        sum("::test_with_unconfirmed[" in line for line in lines) == 17
+    )  # never the 2 client-side
     assert not any("ClientSide" in line for line in lines)
 
 
@@ -183,23 +187,75 @@ def test_it(vision_error):
 @pytest.mark.parametrize(
     ("marker", "message"),
     [
-        ('"azure-face"', "vision_errors: unknown provider 'azure-face'; known: alibaba_image_search, azure_face, azure_image_analysis, bing_image_search, huawei_ocr"),
-        ("", "vision_errors: needs one provider id as its first argument; known: alibaba_image_search, azure_face, azure_image_analysis, bing_image_search, huawei_ocr"),
-        ('"azure_face", "detect"', "vision_errors: takes one positional argument (the provider), got 2; filters are keywords: operations, categories, codes, exclude, handled, unconfirmed, source"),
-        ('"azure_face", operation=["detect"]', "vision_errors: unknown argument operation=; accepted: operations, categories, codes, exclude, handled, unconfirmed, source"),
-        ('"azure_face", operations=["detection"]', "vision_errors: unknown operation 'detection' for azure_face; known: detect, face_list, find_similar, group, identify, large_face_list, large_person_group, liveness_session, person_directory, person_group, verify"),
-        ('"azure_face", categories=["throttling"]', "vision_errors: unknown category 'throttling' for azure_face; known: auth, conflict, invalid_request, not_found, permission, quota, server, throttled, timeout"),
-        ('"bing_image_search", codes=["RateLimit"]', "vision_errors: unknown code 'RateLimit' for bing_image_search; known: AuthorizationDisabled, AuthorizationExpired, AuthorizationMissing, AuthorizationRedundancy, Blocked, HttpNotAllowed, InsufficientAuthorization, InvalidAuthorization, InvalidRequest, NotImplemented, ParameterInvalidValue, ParameterMissing, RateLimitExceeded, ResourceError, ServerError, UnexpectedError"),
-        ('"azure_face", operations=3', "vision_errors: operations= must be a string or a list of strings, got 3"),
-        ('"azure_face", handled=ValueError()', "vision_errors: handled= must be an exception class or a tuple of them (e.g. handled=(MyVisionError,)), got ValueError()"),
-        ('"azure_face", handled=(ValueError, "KeyError")', "vision_errors: handled= must be an exception class or a tuple of them (e.g. handled=(MyVisionError,)), got (<class 'ValueError'>, 'KeyError')"),
-        ('"azure_face", unconfirmed="yes"', "vision_errors: unconfirmed= must be True or False, got 'yes'"),
+        (
+            '"azure-face"',
+            "vision_errors: unknown provider 'azure-face'; known: alibaba_image_search, azure_face, azure_image_analysis, bing_image_search, huawei_ocr",
+        ),
+        (
+            "",
+            "vision_errors: needs one provider id as its first argument; known: alibaba_image_search, azure_face, azure_image_analysis, bing_image_search, huawei_ocr",
+        ),
+        (
+            '"azure_face", "detect"',
+            "vision_errors: takes one positional argument (the provider), got 2; filters are keywords: operations, categories, codes, exclude, handled, unconfirmed, source",
+        ),
+        (
+            '"azure_face", operation=["detect"]',
+            "vision_errors: unknown argument operation=; accepted: operations, categories, codes, exclude, handled, unconfirmed, source",
+        ),
+        (
+            '"azure_face", operations=["detection"]',
+            "vision_errors: unknown operation 'detection' for azure_face; known: detect, face_list, find_similar, group, identify, large_face_list, large_person_group, liveness_session, person_directory, person_group, verify",
+        ),
+        (
+            '"azure_face", categories=["throttling"]',
+            "vision_errors: unknown category 'throttling' for azure_face; known: auth, conflict, invalid_request, not_found, permission, quota, server, throttled, timeout",
+        ),
+        (
+            '"bing_image_search", codes=["RateLimit"]',
+            "vision_errors: unknown code 'RateLimit' for bing_image_search; known: AuthorizationDisabled, AuthorizationExpired, AuthorizationMissing, AuthorizationRedundancy, Blocked, HttpNotAllowed, InsufficientAuthorization, InvalidAuthorization, InvalidRequest, NotImplemented, ParameterInvalidValue, ParameterMissing, RateLimitExceeded, ResourceError, ServerError, UnexpectedError",
+        ),
+        (
+            '"azure_face", operations=3',
+            "vision_errors: operations= must be a string or a list of strings, got 3",
+        ),
+        (
+            '"azure_face", handled=ValueError()',
+            "vision_errors: handled= must be an exception class or a tuple of them (e.g. handled=(MyVisionError,)), got ValueError()",
+        ),
+        (
+            '"azure_face", handled=(ValueError, "KeyError")',
+            "vision_errors: handled= must be an exception class or a tuple of them (e.g. handled=(MyVisionError,)), got (<class 'ValueError'>, 'KeyError')",
+        ),
+        (
+            '"azure_face", unconfirmed="yes"',
+            "vision_errors: unconfirmed= must be True or False, got 'yes'",
+        ),
         ('"azure_face", source="tape"', "vision_errors: unknown source 'tape'; accepted: catalog"),
-        ('"azure_face", operations=["detect"], categories=["quota"]', "vision_errors: no documented error of azure_face matches the filters (operations=['detect'], categories=['quota']); loosen operations=/categories=/codes=/exclude="),
+        (
+            '"azure_face", operations=["detect"], categories=["quota"]',
+            "vision_errors: no documented error of azure_face matches the filters (operations=['detect'], categories=['quota']); loosen operations=/categories=/codes=/exclude=",
+        ),
     ],
-    ids=["provider", "no-provider", "positional", "keyword", "operation", "category", "code", "type", "handled", "handled-tuple", "flag", "source", "empty"],
+    ids=[
+        "provider",
+        "no-provider",
+        "positional",
+        "keyword",
+        "operation",
+        "category",
+        "code",
+        "type",
+        "handled",
+        "handled-tuple",
+        "flag",
+        "source",
+        "empty",
+    ],
 )
-def test_marker_misuse_is_one_collection_error_line(pytester: pytest.Pytester, marker: str, message: str) -> None:
+def test_marker_misuse_is_one_collection_error_line(
+    pytester: pytest.Pytester, marker: str, message: str
+) -> None:
     pytester.makepyfile(
         f"""
 import pytest
@@ -216,7 +272,10 @@ def test_other():
     assert result.ret == pytest.ExitCode.INTERRUPTED  # pytest's exit code for collection errors
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*ERROR collecting*"])
-    assert f"test_marker_misuse_is_one_collection_error_line.py::test_it: {message}" in result.stdout.lines
+    assert (
+        f"test_marker_misuse_is_one_collection_error_line.py::test_it: {message}"
+        in result.stdout.lines
+    )
     assert "Traceback" not in result.stdout.str()
     assert "pytest_visioncontract" not in result.stdout.str()
 
@@ -234,7 +293,9 @@ def test_forgot():
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
-        ["vision_errors: test_forgot is marked but does not request the 'vision_error' fixture; add vision_error to its arguments: def test_forgot(vision_error): ..."]
+        [
+            "vision_errors: test_forgot is marked but does not request the 'vision_error' fixture; add vision_error to its arguments: def test_forgot(vision_error): ..."
+        ]
     )
     assert "Traceback" not in result.stdout.str()
 
@@ -249,7 +310,9 @@ def test_unmarked(vision_error):
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
-        ["vision_error: test_unmarked requests the 'vision_error' fixture but has no @pytest.mark.vision_errors marker; add one, e.g. @pytest.mark.vision_errors('azure_face', operations=['detect'])"]
+        [
+            "vision_error: test_unmarked requests the 'vision_error' fixture but has no @pytest.mark.vision_errors marker; add one, e.g. @pytest.mark.vision_errors('azure_face', operations=['detect'])"
+        ]
     )
     assert "Traceback" not in result.stdout.str()
 
@@ -257,14 +320,28 @@ def test_unmarked(vision_error):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--vision-fail-under", "abc"], "ERROR: --vision-fail-under: expected a percentage from 0 to 100, got 'abc'"),
-        (["--vision-fail-under", "101"], "ERROR: --vision-fail-under: expected a percentage from 0 to 100, got '101'"),
-        (["--vision-report", "no/such/dir/r.json"], "ERROR: --vision-report: cannot write to 'no/such/dir/r.json': the folder 'no/such/dir' does not exist"),
-        (["--vision-report-html", "nope/r.html"], "ERROR: --vision-report-html: cannot write to 'nope/r.html': the folder 'nope' does not exist"),
+        (
+            ["--vision-fail-under", "abc"],
+            "ERROR: --vision-fail-under: expected a percentage from 0 to 100, got 'abc'",
+        ),
+        (
+            ["--vision-fail-under", "101"],
+            "ERROR: --vision-fail-under: expected a percentage from 0 to 100, got '101'",
+        ),
+        (
+            ["--vision-report", "no/such/dir/r.json"],
+            "ERROR: --vision-report: cannot write to 'no/such/dir/r.json': the folder 'no/such/dir' does not exist",
+        ),
+        (
+            ["--vision-report-html", "nope/r.html"],
+            "ERROR: --vision-report-html: cannot write to 'nope/r.html': the folder 'nope' does not exist",
+        ),
     ],
     ids=["fail-under-nan", "fail-under-range", "report-dir", "html-dir"],
 )
-def test_invalid_options_are_usage_errors(pytester: pytest.Pytester, args: list[str], message: str) -> None:
+def test_invalid_options_are_usage_errors(
+    pytester: pytest.Pytester, args: list[str], message: str
+) -> None:
     pytester.makepyfile("def test_ok(): pass")
     result = pytester.runpytest(*args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
@@ -276,4 +353,6 @@ def test_invalid_ini_fail_under(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_ok(): pass")
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["ERROR: --vision-fail-under: expected a percentage from 0 to 100, got 'lots'"])
+    result.stderr.fnmatch_lines(
+        ["ERROR: --vision-fail-under: expected a percentage from 0 to 100, got 'lots'"]
+    )

@@ -88,7 +88,9 @@ def test_each_http_client_is_served(pytester: pytest.Pytester, client: str) -> N
     result.assert_outcomes(passed=4)  # 3 InvalidImage rows + the 429
 
 
-def test_request_to_another_operation_fails_and_says_what_was_expected(pytester: pytest.Pytester) -> None:
+def test_request_to_another_operation_fails_and_says_what_was_expected(
+    pytester: pytest.Pytester,
+) -> None:
     pytester.makepyfile(
         """
 import pytest, requests

@@ -46,7 +46,9 @@ def test_rule_2_declared_exception_is_handled(pytester: pytest.Pytester) -> None
     pytester.runpytest().assert_outcomes(passed=11)
 
 
-def test_rule_3_other_exception_is_unhandled_with_a_readable_message(pytester: pytest.Pytester) -> None:
+def test_rule_3_other_exception_is_unhandled_with_a_readable_message(
+    pytester: pytest.Pytester,
+) -> None:
     pytester.makepyfile(CLIENT + MARK + "def test_it(vision_error):\n    buggy_analyze()\n")
     result = pytester.runpytest()
     result.assert_outcomes(passed=4, failed=7)  # the 4 rows with an innererror pass
@@ -92,7 +94,9 @@ def test_rule_3_raw_http_error_is_unhandled(pytester: pytest.Pytester) -> None:
     )
     result = pytester.runpytest()
     result.assert_outcomes(failed=11)
-    result.stdout.fnmatch_lines(["  escaped:    requests.exceptions.HTTPError: 401 Client Error: Unauthorized for url: *"])
+    result.stdout.fnmatch_lines(
+        ["  escaped:    requests.exceptions.HTTPError: 401 Client Error: Unauthorized for url: *"]
+    )
 
 
 def test_rule_4_returning_normally_is_handled(pytester: pytest.Pytester) -> None:

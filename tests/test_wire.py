@@ -20,7 +20,9 @@ def test_every_rendered_body_validates_against_its_envelope_schema(provider: str
         assert envelope_problems(catalog.wire_format, response.body) == [], entry.id
         assert response.status == entry.status
         assert response.reason  # every documented status has a reason phrase
-        assert response.header("Content-Type", ).startswith("application/json")  # type: ignore[union-attr]
+        assert response.header(
+            "Content-Type",
+        ).startswith("application/json")  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("provider", BUILTIN_PROVIDERS)
@@ -76,7 +78,10 @@ def test_azure_envelope_without_innererror_has_no_key() -> None:
 
 def test_huawei_envelope() -> None:
     response = _render("huawei_ocr", code="AIS.0101")
-    assert response.json() == {"error_code": "AIS.0101", "error_msg": "The input parameter is invalid."}
+    assert response.json() == {
+        "error_code": "AIS.0101",
+        "error_msg": "The input parameter is invalid.",
+    }
     assert response.header("X-Request-Id")
 
 
@@ -108,7 +113,9 @@ def test_rendering_is_deterministic_and_request_ids_vary_by_entry() -> None:
     catalog = load_registry().get("azure_face")
     a, b = catalog.entries[0], catalog.entries[1]
     assert render(catalog, a) == render(catalog, a)
-    assert render(catalog, a).header("apim-request-id") != render(catalog, b).header("apim-request-id")
+    assert render(catalog, a).header("apim-request-id") != render(catalog, b).header(
+        "apim-request-id"
+    )
     custom = render(catalog, a, request_id="abc", retry_after=7)
     assert custom.header("apim-request-id") == "abc" and custom.header("Retry-After") == "7"
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
+
 from visionapp import VisionAPIError
 from visionapp.alibaba_image_search import ImageSearchClient as AlibabaClient
 from visionapp.azure_face import FaceClient
@@ -19,7 +20,7 @@ from visionapp.bing_image_search import ImageSearchClient as BingClient
 from visionapp.huawei_ocr import OCRClient
 
 if TYPE_CHECKING:
-    from pytest_visioncontract.selection import VisionError
+    from pytest_visioncontract import VisionError
 
 C = TypeVar("C")
 Calls = dict[str, Callable[[C], object]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 import pytest
+
 from visionapp import (
     VisionAPIError,
     alibaba_image_search,

@@ -67,7 +67,12 @@ class ImageSearchClient:
     def search(
         self, query: str, *, count: int = 20, market: str = "en-US", safe_search: str = "Strict"
     ) -> list[ImageResult]:
-        params = {"q": query, "count": count, "mkt": market, "safeSearch": safe_search}
+        params: dict[str, str | int] = {
+            "q": query,
+            "count": count,
+            "mkt": market,
+            "safeSearch": safe_search,
+        }
         return [_image(v) for v in self._get("images/search", params).get("value", [])]
 
     def trending(self, *, market: str = "en-US") -> list[str]:

@@ -1,0 +1,146 @@
+"""Coverage report: terminal section, JSON, HTML, --vision-fail-under, and pytest-xdist."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+SUITE = """
+import pytest, requests
+
+class VisionError(Exception):
+    pass
+
+def search(q="cats"):
+    r = requests.get("https://api.bing.microsoft.com/v7.0/images/search", params={"q": q})
+    if not r.ok:
+        error = r.json()["errors"][0]
+        if error.get("subCode") == "Blocked":
+            raise KeyError("pretend bug")
+        raise VisionError(error["code"])
+
+@pytest.mark.vision_errors("bing_image_search", handled=(VisionError,))
+def test_bing(vision_error):
+    if vision_error.code == "ServerError":
+        return  # never calls the client: not exercised
+    search()
+
+@pytest.mark.vision_errors("huawei_ocr", codes=["AIS.0101", "APIG.0308"], handled=(requests.HTTPError,))
+def test_huawei(vision_error):
+    requests.post("https://ocr.cn-north-4.myhuaweicloud.com/v2/p/ocr/general-text", json={}).raise_for_status()
+"""
+
+
+def test_terminal_section_per_provider(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(SUITE)
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=11, failed=4)
+    result.stdout.fnmatch_lines(
+        [
+            "*= vision contract: documented errors =*",
+            "provider *documented*exercised*handled*unhandled*not exercised*not run*handled %",
+            "bing_image_search *13 *10 *9 *1 *3 *0 *69.2%",
+            "huawei_ocr *37 *2 *2 *0 *0 *35 *5.4%",
+            "bing_image_search: not handled: 500-ServerError-UnexpectedError [[]not exercised], "
+            "500-ServerError-ResourceError [[]not exercised], 500-ServerError-NotImplemented [[]not exercised], "
+            "400-InvalidRequest-Blocked [[]unhandled]",
+            "huawei_ocr: 35 documented error(s) not run by any test (filtered out or deselected)",
+        ]
+    )
+
+
+def test_json_report(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(SUITE)
+    pytester.runpytest("--vision-report", "cov.json")
+    document = json.loads((pytester.path / "cov.json").read_text())
+    assert document["providers"]["bing_image_search"] == {
+        "title": "Bing Image Search v7",
+        "documented": 13,
+        "exercised": 10,
+        "handled": 9,
+        "unhandled": 1,
+        "not_exercised": 3,
+        "not_run": 0,
+        "handled_pct": 69.23,
+        "entries": document["providers"]["bing_image_search"]["entries"],
+    }
+    assert (
+        document["providers"]["bing_image_search"]["entries"]["400-InvalidRequest-Blocked"]
+        == "unhandled"
+    )
+    assert document["handled_pct"] == round(100 * 11 / 50, 2)
+    blocked = [c for c in document["cases"] if c["entry"] == "400-InvalidRequest-Blocked"]
+    assert blocked == [
+        {
+            "provider": "bing_image_search",
+            "operation": "any",
+            "entry": "400-InvalidRequest-Blocked",
+            "status": 400,
+            "code": "InvalidRequest",
+            "inner_code": "Blocked",
+            "category": "invalid_request",
+            "verdict": "unhandled",
+            "test_id": "test_json_report.py::test_bing[bing_image_search-any-400-InvalidRequest-Blocked]",
+            "exception": "KeyError: 'pretend bug'",
+        }
+    ]
+    assert len(document["cases"]) == 15
+
+
+def test_html_report_is_self_contained(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(SUITE)
+    result = pytester.runpytest("--vision-report-html", "cov.html")
+    result.stdout.fnmatch_lines(["report written to cov.html"])
+    page = (pytester.path / "cov.html").read_text()
+    assert page.startswith("<!doctype html>")
+    assert "<script src" not in page and "<link" not in page  # nothing fetched
+    assert page.count("class='cell handled'") == 11
+    assert page.count("class='cell unhandled'") == 1
+    assert page.count("class='cell not_exercised'") == 3
+    assert page.count("class='cell not_run'") == 35
+    assert "KeyError: &#x27;pretend bug&#x27;" in page  # the failure opens to what escaped
+    assert "{&quot;_type&quot;:&quot;ErrorResponse&quot;" in page  # ... and to the served body
+
+
+@pytest.mark.parametrize(("threshold", "code"), [("31", 1), ("30", 0)], ids=["below", "at"])
+def test_fail_under(pytester: pytest.Pytester, threshold: str, code: int) -> None:
+    pytester.makepyfile(
+        SUITE.replace(
+            'if vision_error.code == "ServerError":\n        return', "if False:\n        pass"
+        ).replace('raise KeyError("pretend bug")', "raise VisionError()")
+    )
+    # all 15 run cases handled: 13 + 2 of 50 documented = 30%
+    result = pytester.runpytest("--vision-fail-under", threshold)
+    result.assert_outcomes(passed=15)
+    assert result.ret == code
+    if code:
+        result.stdout.fnmatch_lines(
+            ["FAIL: documented errors handled 30.0% is below --vision-fail-under 31%"]
+        )
+    else:
+        result.stdout.fnmatch_lines(["documented errors handled 30.0% (required 30%)"])
+
+
+def test_fail_under_from_ini_and_header(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nvision_fail_under = 99\n")
+    pytester.makepyfile(SUITE)
+    result = pytester.runpytest("--vision-report", "r.json")
+    result.stdout.fnmatch_lines(["visioncontract: fail under 99%, JSON report r.json"])
+    assert result.ret == 1
+
+
+def test_same_numbers_under_xdist(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(SUITE)
+    serial = pytester.runpytest_subprocess("--vision-report", "serial.json", "-p", "no:randomly")
+    parallel = pytester.runpytest_subprocess(
+        "-p", "xdist", "-n", "2", "--vision-report", "xdist.json"
+    )
+    parallel.stdout.fnmatch_lines(["bing_image_search *13 *10 *9 *1 *3 *0 *69.2%"])
+    a = json.loads(Path(pytester.path / "serial.json").read_text())
+    b = json.loads(Path(pytester.path / "xdist.json").read_text())
+    assert a["providers"] == b["providers"]
+    key = lambda c: c["test_id"]  # noqa: E731
+    assert sorted(a["cases"], key=key) == sorted(b["cases"], key=key)
+    assert serial.ret == parallel.ret == 1
