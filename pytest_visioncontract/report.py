@@ -37,7 +37,7 @@ def record(case: Case, verdict: Verdict, nodeid: str) -> dict[str, Any]:
         "test_id": nodeid,
         "exception": verdict.exception,
         "detail": verdict.message,
-        "served": case.response.describe(limit=2000),
+        "served": None if verdict.outcome == HANDLED else case.response.describe(limit=2000),
     }
 
 
