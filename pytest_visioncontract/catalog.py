@@ -58,6 +58,8 @@ class Operation:
     name: str
     summary: str
     routes: tuple[Route, ...]
+    success_status: int = 200
+    success_body: Any = field(default=None, hash=False, compare=False)
 
     def describe(self) -> str:
         shown = ", ".join(
@@ -197,6 +199,8 @@ def parse_catalog(document: Any, origin: str) -> Catalog:
             name=name,
             summary=spec.get("summary", ""),
             routes=tuple(_route(origin, name, r) for r in spec["routes"]),
+            success_status=spec.get("success", {}).get("status", 200),
+            success_body=spec.get("success", {}).get("body"),
         )
         for name, spec in document["operations"].items()
     }

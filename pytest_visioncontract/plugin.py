@@ -19,6 +19,7 @@ from pytest_visioncontract.selection import (
     MARKER,
     SIGNATURE,
     Case,
+    PropertyCase,
     VisionError,
     expand,
     parse_marker,
@@ -45,7 +46,11 @@ BAD_REPORT_PATH = "{option}: cannot write to {path!r}: the folder {folder!r} doe
 
 REGISTRY_KEY = pytest.StashKey[Registry]()
 EXCHANGE_KEY = pytest.StashKey["tuple[Case, Exchange]"]()
+PROPERTY_KEY = pytest.StashKey["tuple[PropertyCase, Exchange, VisionError]"]()
 VERDICT_KEY = pytest.StashKey[Any]()
+RECORDS_KEY = pytest.StashKey["list[dict[str, Any]]"]()
+DEFAULT_CAP = 50  # requests one case answers before it refuses (a client retrying forever)
+DEFAULT_MAX_EXAMPLES = 50
 RECORD_KEY = "visioncontract"
 
 
@@ -79,6 +84,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini("vision_fail_under", "minimum % of documented errors handled", default="")
     parser.addini(
+        "vision_max_examples",
+        f"examples per source='hypothesis' test (default {DEFAULT_MAX_EXAMPLES})",
+        default=str(DEFAULT_MAX_EXAMPLES),
+    )
+    parser.addini(
         "vision_catalogs", "extra provider catalog files (JSON)", type="paths", default=[]
     )
 
@@ -110,6 +120,34 @@ def _report_path(config: pytest.Config, option: str) -> Path | None:
     return path
 
 
+BAD_MAX_EXAMPLES = "vision_max_examples: expected a whole number from 1 to 10000, got {got!r}"
+
+
+def _max_examples(config: pytest.Config) -> int:
+    raw = config.getini("vision_max_examples")
+    if not (raw.isdigit() and 1 <= int(raw) <= 10000):
+        raise pytest.UsageError(BAD_MAX_EXAMPLES.format(got=raw))
+    return int(raw)
+
+
+def _hypothesis_seed(config: pytest.Config) -> int:
+    """Hypothesis' own --hypothesis-seed when given, else one chosen for this session."""
+    import random
+
+    worker = getattr(config, "workerinput", None)
+    if worker is not None and "visioncontract_seed" in worker:
+        return int(worker["visioncontract_seed"])  # the controller's, so the header holds
+    given = config.getoption("hypothesis_seed", None)
+    if given is not None:
+        try:
+            return int(given)
+        except ValueError:
+            raise pytest.UsageError(
+                f"--hypothesis-seed: expected a whole number, got {given!r}"
+            ) from None
+    return random.SystemRandom().randrange(2**32)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
     extra = [str(p) for p in config.getini("vision_catalogs")]
@@ -134,6 +172,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     session: VisionSession | None = config.pluginmanager.get_plugin("visioncontract-session")
     if session is not None:
         extras = []
+        extras.append(
+            f"hypothesis seed {session.hypothesis_seed} "
+            f"(--hypothesis-seed={session.hypothesis_seed} to reproduce), "
+            f"max_examples {session.max_examples}"
+        )
         if session.fail_under is not None:
             extras.append(f"fail under {session.fail_under:g}%")
         if session.json_path:
@@ -171,21 +214,43 @@ def _server(config: pytest.Config) -> Server:
 def vision_error(request: pytest.FixtureRequest) -> Generator[VisionError, None, None]:
     """The documented error this run of the test is served (see @pytest.mark.vision_errors)."""
     case = getattr(request, "param", None)
-    if not isinstance(case, Case):
+    if not isinstance(case, (Case, PropertyCase)):
         pytest.fail(FIXTURE_WITHOUT_MARKER.format(name=request.node.name), pytrace=False)
-    from pytest_visioncontract.replay import Exchange
+    from pytest_visioncontract.replay import Exchange, virtual_sleep
     from pytest_visioncontract.verdict import unexpected_request
 
-    catalog = case.catalog
-    exchange = Exchange(
-        route=catalog.operation_for,
-        accepts=case.accepts,
-        respond=lambda _request: case.response,
-        unmatched_message=lambda r: unexpected_request(case, r),
-    )
-    request.node.stash[EXCHANGE_KEY] = (case, exchange)
-    with _server(request.config).serving(exchange):
-        yield VisionError(case, exchange.requests)
+    if isinstance(case, PropertyCase):  # each example sets its own case and script
+        first = expand_first(case)
+        exchange = Exchange(
+            route=case.catalog.operation_for,
+            accepts=first.accepts,
+            script=first.script(),
+            unmatched_message=lambda r: unexpected_request(view.case, r),
+            cap=DEFAULT_CAP,
+        )
+        view = VisionError(first, exchange)
+        request.node.stash[PROPERTY_KEY] = (case, exchange, view)
+    else:
+        exchange = Exchange(
+            route=case.catalog.operation_for,
+            accepts=case.accepts,
+            script=case.script(),
+            unmatched_message=lambda r: unexpected_request(case, r),
+            cap=case.retry.cap if case.retry else DEFAULT_CAP,
+        )
+        view = VisionError(case, exchange)
+        request.node.stash[EXCHANGE_KEY] = (case, exchange)
+    with _server(request.config).serving(exchange), virtual_sleep(exchange):
+        yield view
+
+
+def expand_first(case: PropertyCase) -> Case:
+    """A placeholder case for a property's fixture value until the first example is drawn."""
+    from pytest_visioncontract.selection import wanted_entries
+    from pytest_visioncontract.wire import render
+
+    entry = wanted_entries(case.selection, case.catalog)[0]
+    return Case(case.selection, case.catalog, entry, "any", render(case.catalog, entry))
 
 
 def _is_user_assertion(item: pytest.Function, exc: BaseException) -> bool:
@@ -245,6 +310,8 @@ def pytest_runtest_makereport(
             from pytest_visioncontract.report import record
 
             report.user_properties.append((RECORD_KEY, record(served[0], verdict, item.nodeid)))
+        for one in item.stash.get(RECORDS_KEY, []):
+            report.user_properties.append((RECORD_KEY, one))
     return report
 
 
@@ -266,6 +333,8 @@ class VisionSession:
         self.records: list[dict[str, Any]] = []
         self.fail_under_message: str | None = None
         self._server: Server | None = None
+        self.max_examples = _max_examples(config)
+        self.hypothesis_seed = _hypothesis_seed(config)
 
     @property
     def server(self) -> Server:
@@ -286,6 +355,35 @@ class VisionSession:
             leaving = nextitem is None or nextitem.get_closest_marker(MARKER) is None
             if leaving and self._server is not None and self._server.active:
                 self._server.deactivate()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> bool | None:
+        """Run a ``source="hypothesis"`` test as a property over drawn responses."""
+        prop = pyfuncitem.stash.get(PROPERTY_KEY, None)
+        if prop is None:
+            return None
+        from pytest_visioncontract.strategies import run_property
+
+        case, exchange, view = prop
+        failure, records = run_property(
+            pyfuncitem,
+            case,
+            exchange,
+            view,
+            seed=self.hypothesis_seed,
+            max_examples=case.selection.max_examples or self.max_examples,
+            pass_through=_PASS_THROUGH,
+            is_user_assertion=_is_user_assertion,
+        )
+        pyfuncitem.stash[RECORDS_KEY] = records
+        if failure is not None:
+            pytest.fail(failure, pytrace=False)
+        return True
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """pytest-xdist: workers draw with the controller's seed."""
+        node.workerinput["visioncontract_seed"] = self.hypothesis_seed
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when != "call":

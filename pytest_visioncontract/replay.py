@@ -8,8 +8,11 @@ http.client, ...). Entering and leaving those patches costs more than a whole te
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Callable, Iterator, Mapping
+import functools
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
@@ -18,7 +21,7 @@ import vcr.patch
 from vcr.cassette import Cassette
 from vcr.record_mode import RecordMode
 
-from pytest_visioncontract.wire import WireResponse
+from pytest_visioncontract.wire import Fault, WireResponse
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,16 @@ class UnexpectedRequest(Exception):
     """Raised inside the client for a request the case does not serve (it never leaves)."""
 
 
+class RequestCapReached(Exception):
+    """Raised inside a client that keeps sending requests past the case's cap."""
+
+
+CAP_MESSAGE = (
+    "pytest-visioncontract: request {count} refused: the client kept retrying past the cap of "
+    "{cap} requests"
+)
+
+
 OUTSIDE_CASE = (
     "pytest-visioncontract: {request} was made while vcrpy's patches were active but outside "
     "a vision_errors case (in a fixture?); nothing is served there and nothing reaches "
@@ -48,14 +61,34 @@ OUTSIDE_CASE = (
 
 @dataclass
 class Exchange:
-    """One case's traffic: how to route a request, what to answer, and what was asked."""
+    """One case's traffic: how to route a request, what to answer, and what happened.
+
+    Request ``i`` is answered with ``script[i]``, the last entry repeating; a :class:`Fault`
+    raises inside the client instead. ``events`` is the timeline of requests and (virtual)
+    sleeps, in order.
+    """
 
     route: Callable[[str, str, Mapping[str, str]], str | None]  # request -> operation or None
     accepts: Callable[[str | None], bool]
-    respond: Callable[[RecordedRequest], WireResponse]
+    script: Sequence[WireResponse | Fault]
     unmatched_message: Callable[[RecordedRequest], str]
+    cap: int | None = None
     requests: list[RecordedRequest] = field(default_factory=list)
     unmatched: list[RecordedRequest] = field(default_factory=list)
+    events: list[tuple[str, float]] = field(default_factory=list)
+    capped: bool = False
+
+    @property
+    def waits(self) -> list[float]:
+        return [value for kind, value in self.events if kind == "sleep"]
+
+    def reset(self, script: Sequence[WireResponse | Fault]) -> None:
+        """Start over with another script (one Hypothesis example after another)."""
+        self.script = script
+        self.requests.clear()
+        self.unmatched.clear()
+        self.events.clear()
+        self.capped = False
 
     def handle(self, method: str, url: str, headers: Mapping[str, str], body: Any) -> WireResponse:
         operation = self.route(method, url, headers)
@@ -63,8 +96,79 @@ class Exchange:
         if not self.accepts(operation):
             self.unmatched.append(recorded)
             raise UnexpectedRequest(self.unmatched_message(recorded))
+        if self.cap is not None and len(self.requests) >= self.cap:
+            self.capped = True
+            raise RequestCapReached(CAP_MESSAGE.format(count=len(self.requests) + 1, cap=self.cap))
+        self.events.append(("request", len(self.requests)))
         self.requests.append(recorded)
-        return self.respond(recorded)
+        answer = self.script[min(len(self.requests), len(self.script)) - 1]
+        if isinstance(answer, Fault):
+            raise fault_exception(answer.kind)
+        return answer
+
+    def record_sleep(self, seconds: float) -> None:
+        self.events.append(("sleep", float(seconds)))
+
+
+@functools.cache
+def _fault_classes() -> dict[str, type[BaseException]]:
+    """Exceptions a network fault raises, recognisable by every HTTP library vcrpy serves.
+
+    The socket-level error (what requests, urllib3 and http.client see and wrap) is combined
+    with the transport error httpx and aiohttp raise for the same failure, where installed.
+    """
+    reset: list[type[BaseException]] = [ConnectionResetError]
+    timeout: list[type[BaseException]] = [TimeoutError]
+    with contextlib.suppress(ImportError):
+        import httpx
+
+        reset.append(httpx.ReadError)
+        timeout.append(httpx.ReadTimeout)
+    with contextlib.suppress(ImportError):
+        import aiohttp
+
+        reset.append(aiohttp.ClientOSError)
+        timeout.append(aiohttp.ServerTimeoutError)
+    return {
+        "connection_reset": type("ConnectionResetFault", tuple(reset), {}),
+        "read_timeout": type("ReadTimeoutFault", tuple(timeout), {}),
+    }
+
+
+def fault_exception(kind: str) -> BaseException:
+    if kind == "connection_reset":
+        return _fault_classes()[kind](
+            104, "Connection reset by peer (served by pytest-visioncontract)"
+        )
+    return _fault_classes()[kind]("The read operation timed out (served by pytest-visioncontract)")
+
+
+@contextlib.contextmanager
+def virtual_sleep(exchange: Exchange) -> Iterator[None]:
+    """Record ``time.sleep`` and ``asyncio.sleep`` calls instead of waiting.
+
+    Patched on the modules, so code that calls ``time.sleep(...)`` or ``asyncio.sleep(...)``
+    (urllib3, azure-core, tenacity, most hand-written loops) is captured; a name imported
+    before the test (``from time import sleep``) is not.
+    """
+    real_sleep = time.sleep
+    real_async_sleep = asyncio.sleep
+
+    def sleep(seconds: Any) -> None:
+        exchange.record_sleep(seconds)
+
+    async def async_sleep(delay: Any, result: Any = None) -> Any:
+        exchange.record_sleep(delay)
+        await real_async_sleep(0)
+        return result
+
+    time.sleep = sleep
+    asyncio.sleep = async_sleep
+    try:
+        yield
+    finally:
+        time.sleep = real_sleep
+        asyncio.sleep = real_async_sleep
 
 
 def _length(body: Any) -> int:
@@ -187,3 +291,36 @@ class Server:
             yield exchange
         finally:
             self.exchange = None
+
+
+@contextlib.contextmanager
+def serve(drawn: Any, *, cap: int = 50) -> Iterator[Exchange]:
+    """Serve one response (a WireResponse, a Fault, or a drawn error) to every request inside.
+
+    For a user's own ``@given`` tests. A drawn error answers only its provider's requests;
+    anything else raises :class:`UnexpectedRequest` in the client, and nothing reaches the
+    network. Sleeps inside are virtual (``exchange.waits``).
+    """
+    response = getattr(drawn, "response", drawn)
+    catalog = getattr(drawn, "catalog", None)
+    if catalog is not None:
+        route: Callable[[str, str, Mapping[str, str]], str | None] = catalog.operation_for
+    else:
+        route = lambda method, url, headers: "any"  # noqa: E731
+
+    exchange = Exchange(
+        route=route,
+        accepts=lambda operation: operation is not None,
+        script=[response],
+        unmatched_message=lambda r: (
+            f"pytest-visioncontract: {r.describe()} is not a request "
+            f"to {getattr(catalog, 'provider', 'the served provider')}"
+        ),
+        cap=cap,
+    )
+    server = Server()
+    try:
+        with server.serving(exchange), virtual_sleep(exchange):
+            yield exchange
+    finally:
+        server.deactivate()

@@ -22,14 +22,15 @@ from pytest_visioncontract.catalog import (
     case_label,
 )
 from pytest_visioncontract.errors import VisionContractError
-from pytest_visioncontract.wire import WireResponse, render
+from pytest_visioncontract.wire import VARIANTS, Fault, WireResponse, render, success, variant
 
 MARKER = "vision_errors"
 SIGNATURE = (
     "vision_errors(provider, *, operations=None, categories=None, codes=None, exclude=None, "
-    "handled=(), unconfirmed=False, source='catalog')"
+    "handled=(), unconfirmed=False, source='catalog', faults=False, retry=None, "
+    "max_examples=None)"
 )
-SOURCES = ("catalog",)
+SOURCES = ("catalog", "hypothesis")
 KEYWORDS = (
     "operations",
     "categories",
@@ -38,6 +39,9 @@ KEYWORDS = (
     "handled",
     "unconfirmed",
     "source",
+    "faults",
+    "retry",
+    "max_examples",
 )
 
 NEEDS_PROVIDER = f"{MARKER}: needs one provider id as its first argument; known: {{known}}"
@@ -54,6 +58,17 @@ NOT_EXCEPTIONS = (
 )
 NOT_BOOL = f"{MARKER}: {{name}}= must be True or False, got {{got}}"
 UNKNOWN_SOURCE = f"{MARKER}: unknown source {{got!r}}; accepted: " + ", ".join(SOURCES)
+BAD_FAULTS = (
+    f"{MARKER}: faults= must be True, False or a list of variants; known variants: "
+    + ", ".join(VARIANTS)
+    + "; got {got}"
+)
+BAD_RETRY = (
+    f"{MARKER}: retry= must be True, a dict or a Retry(times=, attempts=, honor_retry_after=, "
+    "cap=) with 1 <= times < attempts <= cap; got {got}"
+)
+BAD_MAX_EXAMPLES = f"{MARKER}: max_examples= must be a whole number from 1 to 10000, got {{got}}"
+SOURCE_ONLY = f"{MARKER}: {{name}}= applies to source='{{source}}' only"
 NOTHING_SELECTED = (
     f"{MARKER}: no documented error of {{provider}} matches the filters ({{filters}}); "
     "loosen operations=/categories=/codes=/exclude="
@@ -71,6 +86,31 @@ def known_categories() -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class Retry:
+    """The retry contract: serve a retryable error ``times`` times, then the success response.
+
+    The case passes only if the client recovered within ``attempts`` requests and (with
+    ``honor_retry_after``) waited at least the served Retry-After before each retry. The plugin
+    refuses requests past ``cap``, so a client that retries forever fails instead of hanging.
+    """
+
+    times: int = 1
+    attempts: int = 3
+    honor_retry_after: bool = True
+    cap: int = 20
+
+    def __post_init__(self) -> None:
+        ok = all(
+            isinstance(v, int) and not isinstance(v, bool)
+            for v in (self.times, self.attempts, self.cap)
+        )
+        if not ok or not 1 <= self.times < self.attempts <= self.cap:
+            raise VisionContractError(BAD_RETRY.format(got=_show(self)))
+        if not isinstance(self.honor_retry_after, bool):
+            raise VisionContractError(BAD_RETRY.format(got=_show(self)))
+
+
+@dataclass(frozen=True)
 class Selection:
     """What a marker asks for, validated."""
 
@@ -82,6 +122,9 @@ class Selection:
     handled: tuple[type[BaseException], ...] = ()
     unconfirmed: bool = False
     source: str = "catalog"
+    faults: tuple[str, ...] = ()
+    retry: Retry | None = None
+    max_examples: int | None = None
 
     def describe(self) -> str:
         parts = [
@@ -101,10 +144,30 @@ class Case:
     entry: Entry
     operation: str  # an operation name, or ANY_OPERATION for errors common to all operations
     response: WireResponse
+    variant: str | None = None  # served as a malformed or fault variant (faults=)
+    drawn: WireResponse | Fault | None = None  # served instead, by source="hypothesis"
 
     @property
     def label(self) -> str:
-        return case_label(self.entry, self.operation)
+        label = case_label(self.entry, self.operation)
+        return f"{label}-as-{self.variant}" if self.variant else label
+
+    @property
+    def retry(self) -> Retry | None:
+        """The retry contract, when the marker asks for it and the error is retryable."""
+        retry = self.selection.retry
+        plain = self.variant is None and self.drawn is None
+        return retry if retry and self.entry.retryable and plain else None
+
+    def script(self) -> Sequence[WireResponse | Fault]:
+        """What the requests of this case are answered with, in order (the last repeats)."""
+        if self.drawn is not None:
+            return [self.drawn]
+        if self.variant is not None:
+            return [variant(self.response, self.variant)]
+        if self.retry is not None:
+            return [self.response] * self.retry.times + [success(self.catalog, self.operation)]
+        return [self.response]
 
     def accepts(self, operation: str | None) -> bool:
         """Whether a request addressed to ``operation`` is one this case serves."""
@@ -118,6 +181,18 @@ class Case:
             return f"any {self.catalog.provider} operation: {ops}"
         op = self.catalog.operations[self.operation]
         return f"{self.catalog.provider} operation {op.describe()}"
+
+
+@dataclass(frozen=True)
+class PropertyCase:
+    """``source="hypothesis"``: one test item that runs as a Hypothesis property."""
+
+    selection: Selection
+    catalog: Catalog
+
+    @property
+    def label(self) -> str:
+        return f"{self.catalog.provider}-hypothesis"
 
 
 def _strings(name: str, value: object) -> tuple[str, ...] | None:
@@ -168,6 +243,43 @@ def _flag(name: str, value: object) -> bool:
     return value
 
 
+def _faults(value: object) -> tuple[str, ...]:
+    if value is True:
+        return VARIANTS
+    if value is False or value is None:
+        return ()
+    try:
+        names = _strings("faults", value) or ()
+    except VisionContractError:
+        raise VisionContractError(BAD_FAULTS.format(got=_show(value))) from None
+    if not names or any(n not in VARIANTS for n in names):
+        raise VisionContractError(BAD_FAULTS.format(got=_show(value)))
+    return names
+
+
+def _retry(value: object) -> Retry | None:
+    if value is None or value is False:
+        return None
+    if value is True:
+        return Retry()
+    if isinstance(value, Retry):
+        return value
+    if isinstance(value, Mapping):
+        try:
+            return Retry(**value)
+        except TypeError:
+            raise VisionContractError(BAD_RETRY.format(got=_show(dict(value)))) from None
+    raise VisionContractError(BAD_RETRY.format(got=_show(value)))
+
+
+def _max_examples(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10000:
+        raise VisionContractError(BAD_MAX_EXAMPLES.format(got=_show(value)))
+    return value
+
+
 def parse_marker(args: Sequence[Any], kwargs: Mapping[str, Any], registry: Registry) -> Selection:
     """Validate a marker's arguments against the catalogs."""
     if not args or not isinstance(args[0], str):
@@ -197,6 +309,12 @@ def parse_marker(args: Sequence[Any], kwargs: Mapping[str, Any], registry: Regis
     source = kwargs.get("source", "catalog")
     if source not in SOURCES:
         raise VisionContractError(UNKNOWN_SOURCE.format(got=source))
+    faults = _faults(kwargs.get("faults", False))
+    max_examples = _max_examples(kwargs.get("max_examples"))
+    if faults and source != "catalog":
+        raise VisionContractError(SOURCE_ONLY.format(name="faults", source="catalog"))
+    if max_examples is not None and source != "hypothesis":
+        raise VisionContractError(SOURCE_ONLY.format(name="max_examples", source="hypothesis"))
     return Selection(
         provider=provider,
         operations=operations,
@@ -206,6 +324,9 @@ def parse_marker(args: Sequence[Any], kwargs: Mapping[str, Any], registry: Regis
         handled=_handled(kwargs.get("handled", ())),
         unconfirmed=_flag("unconfirmed", kwargs.get("unconfirmed", False)),
         source=source,
+        faults=faults,
+        retry=_retry(kwargs.get("retry")),
+        max_examples=max_examples,
     )
 
 
@@ -222,7 +343,11 @@ def _wanted(selection: Selection, entry: Entry) -> bool:
     return not names & set(selection.exclude)
 
 
-def expand(selection: Selection, registry: Registry) -> list[Case]:
+def wanted_entries(selection: Selection, catalog: Catalog) -> list[Entry]:
+    return [e for e in catalog.entries if _wanted(selection, e)]
+
+
+def expand(selection: Selection, registry: Registry) -> Sequence[Case | PropertyCase]:
     """Every (documented error, operation) pair the marker selects, in catalog order.
 
     An error documented for all operations is one case served on whatever operation the
@@ -230,6 +355,12 @@ def expand(selection: Selection, registry: Registry) -> list[Case]:
     A catalog with a single operation names it in the ids instead of ``any``.
     """
     catalog = registry.get(selection.provider)
+    if selection.source == "hypothesis":
+        if not wanted_entries(selection, catalog):
+            raise VisionContractError(
+                NOTHING_SELECTED.format(provider=selection.provider, filters=selection.describe())
+            )
+        return [PropertyCase(selection, catalog)]
     only_op = next(iter(catalog.operations)) if len(catalog.operations) == 1 else None
     cases: list[Case] = []
     for entry in catalog.entries:
@@ -244,7 +375,9 @@ def expand(selection: Selection, registry: Registry) -> list[Case]:
                 if selection.operations is None or op in selection.operations
             ]
         response = render(catalog, entry)
-        cases += [Case(selection, catalog, entry, op, response) for op in ops]
+        for op in ops:
+            cases.append(Case(selection, catalog, entry, op, response))
+            cases += [Case(selection, catalog, entry, op, response, v) for v in selection.faults]
     if not cases:
         raise VisionContractError(
             NOTHING_SELECTED.format(provider=selection.provider, filters=selection.describe())
@@ -253,23 +386,45 @@ def expand(selection: Selection, registry: Registry) -> list[Case]:
 
 
 class VisionError:
-    """What the ``vision_error`` fixture gives a test: the case, the response, the requests."""
+    """What the ``vision_error`` fixture gives a test: the case, what was served, what happened.
 
-    def __init__(self, case: Case, requests: Sequence[Any]) -> None:
+    ``response`` is the documented response; ``served`` is what the requests are answered with
+    in order (the documented response, a malformed variant or fault, or for the retry contract
+    the error repeated and then the success response). ``requests`` and ``waits`` fill in as
+    the client runs.
+    """
+
+    def __init__(self, case: Case, exchange: Any) -> None:
         self.case = case
-        self.requests = requests  # the RecordedRequests the client has made so far
-        e = case.entry
-        self.provider = e.provider
-        self.operation = case.operation
-        self.status = e.status
-        self.code = e.code
-        self.inner_code = e.inner_code
-        self.message = e.filled_message
-        self.inner_message = e.filled_inner_message
-        self.category = e.category
-        self.retryable = e.retryable
-        self.entry = e
-        self.response = case.response
+        self._exchange = exchange
+
+    provider = property(lambda self: self.case.entry.provider)
+    operation = property(lambda self: self.case.operation)
+    status = property(lambda self: self.case.entry.status)
+    code = property(lambda self: self.case.entry.code)
+    inner_code = property(lambda self: self.case.entry.inner_code)
+    message = property(lambda self: self.case.entry.filled_message)
+    inner_message = property(lambda self: self.case.entry.filled_inner_message)
+    category = property(lambda self: self.case.entry.category)
+    retryable = property(lambda self: self.case.entry.retryable)
+    entry = property(lambda self: self.case.entry)
+    response = property(lambda self: self.case.response)
+    variant = property(lambda self: self.case.variant)
+    retry = property(lambda self: self.case.retry)
+
+    @property
+    def served(self) -> Sequence[WireResponse | Fault]:
+        return self.case.script()
+
+    @property
+    def requests(self) -> list[Any]:
+        """The requests the client made (RecordedRequest: method, url, headers, body_length)."""
+        return list(self._exchange.requests)
+
+    @property
+    def waits(self) -> list[float]:
+        """Seconds the client slept (virtually) during the test, in order."""
+        return list(self._exchange.waits)
 
     @property
     def id(self) -> str:

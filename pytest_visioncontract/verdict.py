@@ -37,6 +37,20 @@ NOT_DECLARED = "The exception escaped the test and the marker declares no handle
 NOT_LISTED = "The exception escaped the test and is not one of handled=({accepted})."
 
 
+RETRY_MESSAGE = (
+    "vision_errors: retry contract broken for {documented} ({provider}, operation {operation})\n"
+    "  served:     the error {times} time(s), then the success response; budget {attempts} "
+    "requests{honor}\n"
+    "  happened:   {timeline}\n"
+    "  {problem}"
+)
+CAPPED_MESSAGE = (
+    "vision_errors: the client kept sending requests for {documented} ({provider}): the plugin "
+    "refused request {count} (cap {cap}).\n"
+    "  Bound the retries (a maximum number of attempts) so a persistent error ends them."
+)
+
+
 @dataclass(frozen=True)
 class Verdict:
     outcome: str
@@ -48,7 +62,8 @@ def documented(case: Case) -> str:
     e = case.entry
     code = e.code + (f"/{e.inner_code}" if e.inner_code else "")
     message = e.filled_inner_message if e.inner_code and e.inner_message else e.filled_message
-    return f'{e.status} {code} "{message}"'
+    served_as = f" served as {case.variant}" if case.variant else ""
+    return f'{e.status} {code} "{message}"{served_as}'
 
 
 def unexpected_request(case: Case, request: RecordedRequest) -> str:
@@ -78,6 +93,79 @@ def _where(tb: TracebackType | None) -> str:
     return f"\n              raised at {code.co_filename}:{last.tb_lineno} in {code.co_name}"
 
 
+def timeline(exchange: Exchange) -> str:
+    """What the client did, in order: requests (with what they got) and waits."""
+    parts = []
+    for kind, value in exchange.events:
+        if kind == "request":
+            index = int(value)
+            answer = exchange.script[min(index, len(exchange.script) - 1)]
+            status = getattr(answer, "status", None) or getattr(answer, "kind", "?")
+            parts.append(f"request {index + 1} -> {status}")
+        else:
+            parts.append(f"sleep {value:g}s")
+    return ", ".join(parts) or "no request"
+
+
+def _judge_retry(case: Case, exchange: Exchange, exc: BaseException | None) -> Verdict:
+    retry = case.retry
+    assert retry is not None  # callers check; not a user mistake
+    count = len(exchange.requests)
+    retry_after = case.response.retry_after
+    problem = None
+    if exc is not None:
+        problem = (
+            f"The client did not recover: {exception_line(exc)} escaped after {count} "
+            f"request(s); request {retry.times + 1} would have succeeded."
+        )
+    elif count <= retry.times:
+        problem = (
+            f"The client returned after {count} request(s) without retrying to the success "
+            f"response (request {retry.times + 1})."
+        )
+    elif count > retry.attempts:
+        problem = (
+            f"The client recovered only after {count} requests; the budget is {retry.attempts}."
+        )
+    elif retry.honor_retry_after and retry_after is not None:
+        for attempt, waited in enumerate(_waits_between_requests(exchange)[: retry.times], 1):
+            if waited < retry_after:
+                problem = (
+                    f"The client waited {waited:g}s before retry {attempt}; the response asked "
+                    f"for Retry-After {retry_after:g}s."
+                )
+                break
+    if problem is None:
+        return Verdict(HANDLED, exception=None)
+    message = RETRY_MESSAGE.format(
+        documented=documented(case),
+        provider=case.catalog.provider,
+        operation=case.operation,
+        times=retry.times,
+        attempts=retry.attempts,
+        honor=f", Retry-After {retry_after:g}s honoured"
+        if retry.honor_retry_after and retry_after
+        else "",
+        timeline=timeline(exchange),
+        problem=problem,
+    )
+    return Verdict(UNHANDLED, message, exception_line(exc) if exc else "did not recover")
+
+
+def _waits_between_requests(exchange: Exchange) -> list[float]:
+    """Total virtual sleep between request i and request i + 1, for each i."""
+    waits: list[float] = []
+    current: float | None = None
+    for kind, value in exchange.events:
+        if kind == "request":
+            if current is not None:
+                waits.append(current)
+            current = 0.0
+        elif current is not None:
+            current += value
+    return waits
+
+
 def judge(case: Case, exchange: Exchange, exc: BaseException | None) -> Verdict:
     """Apply the verdict rules to what happened during the test call."""
     if exchange.unmatched:
@@ -87,11 +175,22 @@ def judge(case: Case, exchange: Exchange, exc: BaseException | None) -> Verdict:
             provider=case.catalog.provider, documented=documented(case)
         )
         return Verdict(NOT_EXERCISED, message)
+    if exchange.capped:
+        message = CAPPED_MESSAGE.format(
+            documented=documented(case),
+            provider=case.catalog.provider,
+            count=len(exchange.requests) + 1,
+            cap=exchange.cap,
+        )
+        return Verdict(UNHANDLED, message, "kept retrying")
+    if case.retry is not None:
+        return _judge_retry(case, exchange, exc)
     if exc is None:
         return Verdict(HANDLED)
     if case.selection.handled and isinstance(exc, case.selection.handled):
         return Verdict(HANDLED, exception=exception_line(exc))
-    served = "\n".join("              " + line for line in case.response.describe().splitlines())
+    answer = exchange.script[min(len(exchange.requests), len(exchange.script)) - 1]
+    served = "\n".join("              " + line for line in answer.describe().splitlines())
     why = (
         NOT_LISTED.format(accepted=", ".join(t.__name__ for t in case.selection.handled))
         if case.selection.handled

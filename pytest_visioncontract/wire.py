@@ -64,7 +64,7 @@ def _request_id(entry: Entry) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"visioncontract:{entry.provider}:{entry.id}"))
 
 
-def _json_bytes(document: Mapping[str, Any]) -> bytes:
+def _json_bytes(document: Any) -> bytes:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
@@ -180,6 +180,29 @@ def render(
     )
 
 
+SUCCESS_HEADERS: Mapping[str, str] = {
+    "azure": "apim-request-id",
+    "huawei": "X-Request-Id",
+    "alibaba": "x-acs-request-id",
+    "bing": "BingAPIs-TraceId",
+}
+
+
+def success(catalog: Catalog, operation: str) -> WireResponse:
+    """The operation's documented-style success response (the end of a retry sequence).
+
+    Operations without a success body in the catalog answer with an empty 200 (or the catalog's
+    status); ``operation`` may be ``any``, which takes the catalog's first operation.
+    """
+    op = catalog.operations.get(operation) or next(iter(catalog.operations.values()))
+    headers = [(SUCCESS_HEADERS[catalog.wire_format], f"success-{catalog.provider}-{op.name}")]
+    body = b""
+    if op.success_body is not None:
+        headers.insert(0, ("Content-Type", "application/json; charset=utf-8"))
+        body = _json_bytes(op.success_body)
+    return WireResponse(op.success_status, reason_phrase(op.success_status), tuple(headers), body)
+
+
 @functools.cache
 def envelope_schema(wire_format: str) -> Mapping[str, Any]:
     """The JSON Schema of a wire format's error envelope."""
@@ -205,3 +228,89 @@ def envelope_problems(wire_format: str, body: bytes) -> list[str]:
         f"{'/'.join(str(p) for p in err.absolute_path) or '(root)'}: {err.message}"
         for err in validator.iter_errors(document)
     ]
+
+
+# --------------------------------------------------------------------------- faults
+
+MALFORMED_KINDS = (
+    "truncated",
+    "empty_body",
+    "html",
+    "wrong_content_type",
+    "no_content_type",
+    "non_utf8",
+)
+FAULT_KINDS = ("connection_reset", "read_timeout")
+VARIANTS = MALFORMED_KINDS + FAULT_KINDS
+
+GATEWAY_PAGE = (
+    "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
+    "<center><h1>{status} {reason}</h1></center>\r\n<hr><center>{server}</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A network failure served instead of a response: the client's socket call raises."""
+
+    kind: str  # one of FAULT_KINDS
+
+    def describe(self, limit: int = 0) -> str:
+        return {
+            "connection_reset": "connection reset by peer (no response)",
+            "read_timeout": "read timed out (no response)",
+        }[self.kind]
+
+
+def _replace_header(
+    headers: tuple[tuple[str, str], ...], name: str, value: str | None
+) -> tuple[tuple[str, str], ...]:
+    kept = tuple((k, v) for k, v in headers if k.lower() != name.lower())
+    return kept if value is None else ((name, value), *kept)
+
+
+def malformed(
+    response: WireResponse,
+    kind: str,
+    *,
+    cut: float = 0.5,
+    status: int | None = None,
+    server: str = "nginx",
+) -> WireResponse:
+    """A broken variant of a response, as gateways and proxies produce them.
+
+    ``truncated`` cuts the body (at ``cut``, a fraction); ``empty_body`` drops it;
+    ``html`` is a gateway's HTML error page (``status`` defaults to the response's own);
+    ``wrong_content_type`` keeps the JSON body under ``text/plain`` and ``no_content_type``
+    without any Content-Type; ``non_utf8`` re-encodes
+    the body as UTF-16, which no JSON decoder expecting UTF-8 reads.
+    """
+    if kind == "truncated":
+        body = response.body[: max(1, int(len(response.body) * cut))]
+        return WireResponse(response.status, response.reason, response.headers, body)
+    if kind == "empty_body":
+        return WireResponse(response.status, response.reason, response.headers, b"")
+    if kind == "html":
+        code = status or response.status
+        reason = reason_phrase(code)
+        page = GATEWAY_PAGE.format(status=code, reason=reason, server=server).encode()
+        headers = _replace_header(response.headers, "Content-Type", "text/html")
+        return WireResponse(code, reason, headers, page, response.retry_after)
+    if kind == "wrong_content_type":
+        headers = _replace_header(response.headers, "Content-Type", "text/plain")
+        return WireResponse(response.status, response.reason, headers, response.body)
+    if kind == "no_content_type":
+        headers = _replace_header(response.headers, "Content-Type", None)
+        return WireResponse(response.status, response.reason, headers, response.body)
+    if kind == "non_utf8":
+        text = response.body.decode("utf-8", "replace")
+        return WireResponse(
+            response.status, response.reason, response.headers, text.encode("utf-16")
+        )
+    raise ValueError(f"unknown malformed kind {kind!r}; known: {', '.join(MALFORMED_KINDS)}")
+
+
+def variant(response: WireResponse, kind: str) -> WireResponse | Fault:
+    """A documented response served as one of ``VARIANTS``."""
+    return Fault(kind) if kind in FAULT_KINDS else malformed(response, kind)

@@ -197,11 +197,11 @@ def test_it(vision_error):
         ),
         (
             '"azure_face", "detect"',
-            "vision_errors: takes one positional argument (the provider), got 2; filters are keywords: operations, categories, codes, exclude, handled, unconfirmed, source",
+            "vision_errors: takes one positional argument (the provider), got 2; filters are keywords: operations, categories, codes, exclude, handled, unconfirmed, source, faults, retry, max_examples",
         ),
         (
             '"azure_face", operation=["detect"]',
-            "vision_errors: unknown argument operation=; accepted: operations, categories, codes, exclude, handled, unconfirmed, source",
+            "vision_errors: unknown argument operation=; accepted: operations, categories, codes, exclude, handled, unconfirmed, source, faults, retry, max_examples",
         ),
         (
             '"azure_face", operations=["detection"]',
@@ -231,7 +231,7 @@ def test_it(vision_error):
             '"azure_face", unconfirmed="yes"',
             "vision_errors: unconfirmed= must be True or False, got 'yes'",
         ),
-        ('"azure_face", source="tape"', "vision_errors: unknown source 'tape'; accepted: catalog"),
+        ('"azure_face", source="tape"', "vision_errors: unknown source 'tape'; accepted: catalog, hypothesis"),
         (
             '"azure_face", operations=["detect"], categories=["quota"]',
             "vision_errors: no documented error of azure_face matches the filters (operations=['detect'], categories=['quota']); loosen operations=/categories=/codes=/exclude=",

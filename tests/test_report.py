@@ -127,7 +127,7 @@ def test_fail_under_from_ini_and_header(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\nvision_fail_under = 99\n")
     pytester.makepyfile(SUITE)
     result = pytester.runpytest("--vision-report", "r.json")
-    result.stdout.fnmatch_lines(["visioncontract: fail under 99%, JSON report r.json"])
+    result.stdout.fnmatch_lines(["visioncontract: hypothesis seed *, max_examples 50, fail under 99%, JSON report r.json"])
     assert result.ret == 1
 
 
