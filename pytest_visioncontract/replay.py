@@ -114,11 +114,11 @@ class Exchange:
 def _fault_classes() -> dict[str, type[BaseException]]:
     """Exceptions a network fault raises, recognisable by every HTTP library vcrpy serves.
 
-    The socket-level error (what requests, urllib3 and http.client see and wrap) is combined
-    with the transport error httpx and aiohttp raise for the same failure, where installed.
+    The transport errors httpx and aiohttp raise for the failure (where installed) are combined
+    with the socket-level error that requests, urllib3 and http.client see and wrap.
     """
-    reset: list[type[BaseException]] = [ConnectionResetError]
-    timeout: list[type[BaseException]] = [TimeoutError]
+    reset: list[type[BaseException]] = []
+    timeout: list[type[BaseException]] = []
     with contextlib.suppress(ImportError):
         import httpx
 
@@ -129,18 +129,25 @@ def _fault_classes() -> dict[str, type[BaseException]]:
 
         reset.append(aiohttp.ClientOSError)
         timeout.append(aiohttp.ServerTimeoutError)
+
+    def init(self: BaseException, *args: Any) -> None:
+        BaseException.__init__(self, *args)  # OSError.__new__ already set errno and strerror
+
     return {
-        "connection_reset": type("ConnectionResetFault", tuple(reset), {}),
-        "read_timeout": type("ReadTimeoutFault", tuple(timeout), {}),
+        "connection_reset": type(
+            "ConnectionResetFault", (*reset, ConnectionResetError), {"__init__": init}
+        ),
+        "read_timeout": type("ReadTimeoutFault", (*timeout, TimeoutError), {"__init__": init}),
     }
 
 
 def fault_exception(kind: str) -> BaseException:
-    if kind == "connection_reset":
-        return _fault_classes()[kind](
-            104, "Connection reset by peer (served by pytest-visioncontract)"
-        )
-    return _fault_classes()[kind]("The read operation timed out (served by pytest-visioncontract)")
+    message = {
+        "connection_reset": "Connection reset by peer (served by pytest-visioncontract)",
+        "read_timeout": "The read operation timed out (served by pytest-visioncontract)",
+    }[kind]
+    errno = 104 if kind == "connection_reset" else 110
+    return _fault_classes()[kind](errno, message)
 
 
 @contextlib.contextmanager

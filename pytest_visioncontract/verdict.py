@@ -137,15 +137,14 @@ def _judge_retry(case: Case, exchange: Exchange, exc: BaseException | None) -> V
                 break
     if problem is None:
         return Verdict(HANDLED, exception=None)
+    honour = retry.honor_retry_after and retry_after is not None
     message = RETRY_MESSAGE.format(
         documented=documented(case),
         provider=case.catalog.provider,
         operation=case.operation,
         times=retry.times,
         attempts=retry.attempts,
-        honor=f", Retry-After {retry_after:g}s honoured"
-        if retry.honor_retry_after and retry_after
-        else "",
+        honor=f", Retry-After {retry_after:g}s to honour" if honour else "",
         timeline=timeline(exchange),
         problem=problem,
     )

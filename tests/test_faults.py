@@ -1,0 +1,143 @@
+"""Opt-in faults: every documented case also served broken, each variant its own test id."""
+
+from __future__ import annotations
+
+import pytest
+
+CLIENT = """
+import pytest, requests
+
+URL = "https://ocr.cn-north-4.myhuaweicloud.com/v2/p/ocr/general-text"
+
+class OCRError(Exception):
+    pass
+
+def naive():
+    r = requests.post(URL, json={"image": "..."})
+    if not r.ok:
+        body = r.json()                         # JSONDecodeError on an HTML page
+        raise OCRError(body["error_code"])
+    return r.json()
+
+def careful():
+    try:
+        r = requests.post(URL, json={"image": "..."}, timeout=5)
+    except requests.RequestException as exc:
+        raise OCRError("network", str(exc)) from exc
+    if not r.ok:
+        try:
+            body = r.json()
+        except ValueError:
+            body = {}
+        raise OCRError(body.get("error_code") if isinstance(body, dict) else None, r.status_code)
+    return r.json()
+"""
+
+MARK = '@pytest.mark.vision_errors("huawei_ocr", codes=["AIS.0101"], faults={faults}, handled=(OCRError,))\n'
+
+
+def test_each_variant_is_its_own_test_id(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(CLIENT + MARK.format(faults="True") + "def test_it(vision_error):\n    careful()\n")
+    result = pytester.runpytest("--collect-only", "-q")
+    result.stdout.fnmatch_lines(
+        [
+            "*test_it[[]huawei_ocr-any-400-AIS.0101[]]",
+            "*test_it[[]huawei_ocr-any-400-AIS.0101-as-truncated[]]",
+            "*test_it[[]huawei_ocr-any-400-AIS.0101-as-empty_body[]]",
+            "*test_it[[]huawei_ocr-any-400-AIS.0101-as-html[]]",
+            "*test_it[[]huawei_ocr-any-400-AIS.0101-as-wrong_content_type[]]",
+            "*test_it[[]huawei_ocr-any-400-AIS.0101-as-no_content_type[]]",
+            "*test_it[[]huawei_ocr-any-400-AIS.0101-as-non_utf8[]]",
+            "*test_it[[]huawei_ocr-any-400-AIS.0101-as-connection_reset[]]",
+            "*test_it[[]huawei_ocr-any-400-AIS.0101-as-read_timeout[]]",
+            "9 tests collected*",
+        ]
+    )
+
+
+def test_a_careful_client_survives_every_variant(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(CLIENT + MARK.format(faults="True") + "def test_it(vision_error):\n    careful()\n")
+    pytester.runpytest().assert_outcomes(passed=9)
+
+
+def test_a_naive_client_is_caught_on_broken_bodies_and_network_faults(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(CLIENT + MARK.format(faults="True") + "def test_it(vision_error):\n    naive()\n")
+    result = pytester.runpytest()
+    # the documented body, and the same JSON under a wrong or missing content type, still parse
+    result.assert_outcomes(passed=3, failed=6)
+    result.stdout.fnmatch_lines(
+        [
+            "*_ test_it[[]huawei_ocr-any-400-AIS.0101-as-html[]] _*",
+            'vision_errors: unhandled documented error of Huawei Cloud OCR (huawei_ocr)',
+            '  documented: 400 AIS.0101 "The input parameter is invalid." served as html, operation any',
+            "  served:",
+            "              HTTP 400 Bad Request",
+            "              Content-Type: text/html",
+            "*<html>*",
+            "  escaped:    requests.exceptions.JSONDecodeError: Expecting value: line 1 column 1 (char 0)",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*_ test_it[[]huawei_ocr-any-400-AIS.0101-as-connection_reset[]] _*",
+            "              connection reset by peer (no response)",
+            "  escaped:    requests.exceptions.ConnectionError: *Connection reset by peer*",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        ["  escaped:    requests.exceptions.ReadTimeout: *Read timed out*"]
+    )
+
+
+def test_a_subset_of_variants(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(CLIENT + MARK.format(faults='["html", "read_timeout"]') + "def test_it(vision_error):\n    careful()\n")
+    pytester.runpytest().assert_outcomes(passed=3)
+
+
+@pytest.mark.parametrize(
+    "client",
+    [
+        """
+import httpx
+
+def call():
+    try:
+        r = httpx.post(URL, json={})
+    except httpx.TransportError as exc:   # what httpx raises for network failures
+        raise OCRError(type(exc).__name__) from exc
+    raise OCRError(r.status_code)
+""",
+        """
+import aiohttp, asyncio
+
+def call():
+    async def go():
+        async with aiohttp.ClientSession() as s:
+            async with s.post(URL, json={}) as r:
+                return r.status
+    try:
+        status = asyncio.run(go())
+    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        raise OCRError(type(exc).__name__) from exc
+    raise OCRError(status)
+""",
+    ],
+    ids=["httpx", "aiohttp"],
+)
+def test_network_faults_look_native_to_each_library(pytester: pytest.Pytester, client: str) -> None:
+    pytester.makepyfile(
+        CLIENT
+        + client
+        + MARK.format(faults='["connection_reset", "read_timeout"]')
+        + "def test_it(vision_error):\n    call()\n"
+    )
+    pytester.runpytest().assert_outcomes(passed=3)
+
+
+def test_unknown_variant_is_a_clear_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(CLIENT + MARK.format(faults='["html", "dns"]') + "def test_it(vision_error):\n    careful()\n")
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*vision_errors: faults= must be True, False or a list of variants; known variants: truncated, empty_body, html, wrong_content_type, no_content_type, non_utf8, connection_reset, read_timeout; got [[]'html', 'dns'[]]"]
+    )
