@@ -134,6 +134,12 @@ class Catalog:
     origin: str = ""
     seed: str | None = None
 
+    def __repr__(self) -> str:
+        return f"<Catalog {self.provider}: {len(self.entries)} entries from {self.origin}>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # Hypothesis' printer
+        printer.text(repr(self))
+
     def entry(self, entry_id: str) -> Entry:
         for e in self.entries:
             if e.id == entry_id:

@@ -337,6 +337,9 @@ def _wanted(selection: Selection, entry: Entry) -> bool:
         return False
     if selection.categories is not None and entry.category not in selection.categories:
         return False
+    only = selection.operations
+    if only is not None and entry.operations is not None and not set(only) & set(entry.operations):
+        return False
     names = {entry.code, entry.inner_code, entry.id}
     if selection.codes is not None and not names & set(selection.codes):
         return False

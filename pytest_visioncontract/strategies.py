@@ -63,6 +63,9 @@ class DrawnError:
             f"{self.variation}):\n    {served}"
         )
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # Hypothesis' printer
+        printer.text(repr(self))
+
 
 def _selection(
     provider: str,
@@ -226,7 +229,7 @@ def run_property(
     """
     import inspect
 
-    from hypothesis import HealthCheck, given, settings
+    from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as with_seed
 
     from pytest_visioncontract.report import record
@@ -244,6 +247,7 @@ def run_property(
         max_examples=max_examples,
         deadline=None,
         database=None,
+        phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
         suppress_health_check=list(HealthCheck),
     )
     @given(drawn=any_response(property_case.selection, property_case.catalog))

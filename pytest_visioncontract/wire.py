@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -283,8 +284,8 @@ def malformed(
     ``truncated`` cuts the body (at ``cut``, a fraction); ``empty_body`` drops it;
     ``html`` is a gateway's HTML error page (``status`` defaults to the response's own);
     ``wrong_content_type`` keeps the JSON body under ``text/plain`` and ``no_content_type``
-    without any Content-Type; ``non_utf8`` re-encodes
-    the body as UTF-16, which no JSON decoder expecting UTF-8 reads.
+    without any Content-Type; ``non_utf8`` puts a Latin-1 byte into the first string value,
+    so the body is no longer valid UTF-8.
     """
     if kind == "truncated":
         body = response.body[: max(1, int(len(response.body) * cut))]
@@ -304,10 +305,11 @@ def malformed(
         headers = _replace_header(response.headers, "Content-Type", None)
         return WireResponse(response.status, response.reason, headers, response.body)
     if kind == "non_utf8":
-        text = response.body.decode("utf-8", "replace")
-        return WireResponse(
-            response.status, response.reason, response.headers, text.encode("utf-16")
-        )
+        # a Latin-1 "é" at the start of the first string value: invalid as UTF-8
+        match = re.search(rb'":\s*"', response.body)
+        at = match.end() if match else 0
+        body = response.body[:at] + b"\xe9" + response.body[at:]
+        return WireResponse(response.status, response.reason, response.headers, body)
     raise ValueError(f"unknown malformed kind {kind!r}; known: {', '.join(MALFORMED_KINDS)}")
 
 
