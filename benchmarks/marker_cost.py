@@ -1,7 +1,7 @@
-"""What one documented-error case costs, five ways, measured in one run.
+"""What one documented-error case costs, seven ways, measured in one run.
 
 The same client (Huawei OCR general text over ``requests``) is tested against the same 37
-documented error responses of ``huawei_ocr``, five ways:
+documented error responses of ``huawei_ocr``, seven ways:
 
   floor             parametrize over the rendered responses, build a ``requests.Response`` by
                     hand and call the client's error parser (no HTTP layer at all)
@@ -9,6 +9,9 @@ documented error responses of ``huawei_ocr``, five ways:
   responses         ``responses.RequestsMock()`` registering the case's response
   vcrpy             ``vcr.use_cassette`` of a one-interaction cassette per case
   pytest_recording  ``@pytest.mark.vcr`` replaying a cassette per test (``--record-mode=none``)
+  hypothesis        ``source="hypothesis"``: one test per function, 37 drawn examples each
+  retry             the marker with the retry contract (retryable errors twice, then success)
+                    and a client that honours Retry-After with ``time.sleep``
 
 Each way is a generated test file with 2 (and 20) test functions over the 37 cases, run as
 ``python -m pytest -q -p no:cacheprovider FILE`` in a subprocess with every installed plugin
@@ -51,9 +54,12 @@ from pytest_visioncontract.wire import render
 PROVIDER = "huawei_ocr"
 URL = "https://ocr.cn-north-4.myhuaweicloud.com/v2/p/ocr/general-text"
 REQUEST_BODY = b'{"image": "aGVsbG8="}'  # what the client sends (cassettes match on URL only)
-WAYS = ("floor", "marker", "responses", "vcrpy", "pytest_recording")
+WAYS = ("floor", "marker", "responses", "vcrpy", "pytest_recording", "hypothesis", "retry")
 MARKER_TARGET = 2.0  # marker marginal <= 2.0 x floor
 RECORDING_TARGET = 2.5  # pytest_recording marginal >= 2.5 x marker
+HYPOTHESIS_TARGET = 1.5  # a Hypothesis example <= 1.5 x a catalog case
+RETRY = "dict(times=2, attempts=3)"  # the retry way: retryable errors twice, then success
+ONE_TEST_PER_FUNCTION = ("hypothesis",)  # one test item runs len(cases) examples
 
 CLIENT = '''\
 """The client under test: Huawei OCR general text recognition over requests."""
@@ -61,6 +67,7 @@ CLIENT = '''\
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -73,9 +80,12 @@ IDS = [case["id"] for case in CASES]
 
 
 class OCRError(Exception):
-    def __init__(self, status: int, code: str, message: str, request_id: str | None) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, request_id: str | None, retry_after: str | None
+    ) -> None:
         super().__init__(f"HTTP {status} {code}: {message}")
         self.status, self.code, self.message, self.request_id = status, code, message, request_id
+        self.retry_after = retry_after
 
 
 def error_from_response(response: requests.Response) -> OCRError:
@@ -88,14 +98,34 @@ def error_from_response(response: requests.Response) -> OCRError:
         str(document.get("error_code", "")),
         str(document.get("error_msg", response.reason)),
         response.headers.get("X-Request-Id"),
+        response.headers.get("Retry-After"),
     )
 
 
 def recognize(image: str) -> Any:
-    response = requests.post(URL, json={"image": image}, headers={"X-Auth-Token": "t"}, timeout=10)
+    try:
+        response = requests.post(
+            URL, json={"image": image}, headers={"X-Auth-Token": "t"}, timeout=10
+        )
+    except requests.RequestException as exc:
+        raise OCRError(0, "network", str(exc), None, None) from exc
     if not response.ok:
         raise error_from_response(response)
     return response.json()
+
+
+def recognize_with_retry(image: str, attempts: int = 3) -> Any:
+    for attempt in range(1, attempts + 1):
+        try:
+            return recognize(image)
+        except OCRError as error:
+            if error.status not in (429, 500, 502, 503, 504) or attempt == attempts:
+                raise
+            time.sleep(float(error.retry_after or 0))
+
+
+def retry_after(response: requests.Response) -> str | None:
+    return response.headers.get("Retry-After")
 '''.replace("@URL@", URL)
 
 # Per way: the module header, and one test function (``{name}`` is filled in K times).
@@ -142,6 +172,16 @@ CASSETTES = Path(__file__).parent / "vcr_cassettes"
 import pytest
 
 from benchclient import CASES, IDS, IMAGE, OCRError, recognize
+""",
+    "hypothesis": """\
+import pytest
+
+from benchclient import CASES, IMAGE, OCRError, recognize
+""",
+    "retry": """\
+import pytest
+
+from benchclient import IMAGE, OCRError, recognize_with_retry
 """,
 }
 TESTS = {
@@ -190,6 +230,18 @@ def {name}(case):
     assert info.value.code == case["code"]
 """,
 }
+TESTS["hypothesis"] = """
+@pytest.mark.vision_errors(
+    "huawei_ocr", source="hypothesis", max_examples=len(CASES), handled=(OCRError,)
+)
+def {name}(vision_error):
+    recognize(IMAGE)
+"""
+TESTS["retry"] = """
+@pytest.mark.vision_errors("huawei_ocr", retry=@RETRY@, handled=(OCRError,))
+def {name}(vision_error):
+    recognize_with_retry(IMAGE)
+""".replace("@RETRY@", RETRY)
 EXTRA_ARGS = {"pytest_recording": ["--record-mode=none"]}
 DROPPED_ENV = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTHONDONTWRITEBYTECODE")
 SUMMARY = re.compile(r"^(\d+) passed(?:, (\d+) warnings?)? in [\d.]+s")
@@ -361,7 +413,8 @@ def main(argv: list[str] | None = None) -> None:
     times: dict[tuple[str, int], list[float]] = {(r.way, r.functions): [] for r in runs}
     for round_ in range(repeats + 1):  # round 0 warms up (pyc, page cache) and checks outcomes
         for run in runs:
-            elapsed = run_once(run, len(cases) * run.functions)
+            per_function = 1 if run.way in ONE_TEST_PER_FUNCTION else len(cases)
+            elapsed = run_once(run, per_function * run.functions)
             if round_:
                 times[run.way, run.functions].append(elapsed)
         print(f"  round {round_ or 'warm-up'} done", file=sys.stderr, flush=True)
@@ -394,6 +447,21 @@ def main(argv: list[str] | None = None) -> None:
         f"{verdict(recording_ratio >= RECORDING_TARGET)}: pytest_recording "
         f"{marginal['pytest_recording']:.3f} ms/case is {recording_ratio:.2f} x marker "
         f"{marginal['marker']:.3f} (target >= {RECORDING_TARGET})"
+    )
+    hypothesis_ratio = marginal["hypothesis"] / marginal["marker"]
+    print(
+        f"{verdict(hypothesis_ratio <= HYPOTHESIS_TARGET)}: a Hypothesis example "
+        f"{marginal['hypothesis']:.3f} ms is {hypothesis_ratio:.2f} x a catalog case "
+        f"{marginal['marker']:.3f} ms (target <= {HYPOTHESIS_TARGET})"
+    )
+    catalog = load_registry().get(PROVIDER)
+    throttled = sum(1 for e in catalog.servable_entries if e.category == "throttled")
+    waited = throttled * 2 * 1.0 * large  # Retry-After 1 s, served twice, per test function
+    print(
+        f"retry contract: the 10N run served {throttled * large} throttling cases whose client "
+        f"honoured {waited:.0f} s of Retry-After, in {min(times['retry', large]):.2f} s of wall "
+        f"time ({'no real sleeping' if min(times['retry', large]) < waited else 'REAL SLEEPING'}); "
+        f"{marginal['retry'] / marginal['marker']:.2f} x a plain catalog case"
     )
     if not args.keep:
         shutil.rmtree(root)
