@@ -45,6 +45,18 @@ __all__ = ["DrawnError", "error_responses", "faults", "malformed_responses"]
 
 EXTRA_FIELDS = ("traceId", "details", "x-debug", "timestamp", "documentation_url")
 
+# Built once: a strategy built inside a draw is validated again on every example.
+_BOOLEANS = st.booleans()
+_MESSAGES = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=60)
+_EXTRA_NAMES = st.sampled_from(EXTRA_FIELDS)
+_EXTRA_VALUES = st.one_of(st.integers(), st.text(max_size=20), st.none())
+_RETRY_AFTER = st.integers(0, 30)
+_HEADER_STYLES = st.sampled_from(["as-is", "lower", "upper", "title"])
+_MALFORMED = st.sampled_from(MALFORMED_KINDS)
+_PROXY_STATUS = st.sampled_from([None, 502, 503, 504])
+_CUTS = st.floats(0.05, 0.95)
+_FAULTS = st.sampled_from(FAULT_KINDS).map(Fault)
+
 
 @dataclass(frozen=True)
 class DrawnError:
@@ -100,36 +112,35 @@ def _header_case(name: str, style: str) -> str:
 
 
 @st.composite
-def _varied(draw: st.DrawFn, selection: Selection, catalog: Catalog) -> DrawnError:
-    entry = draw(st.sampled_from(wanted_entries(selection, catalog)))
-    operation = draw(st.sampled_from(_operations(selection, catalog, entry)))
+def _varied(
+    draw: st.DrawFn, catalog: Catalog, choices: st.SearchStrategy[tuple[Entry, str]]
+) -> DrawnError:
+    entry, operation = draw(choices)
     changes: list[str] = []
     varied = entry
-    if draw(st.booleans()):
-        message = draw(
-            st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=60)
-        )
+    if draw(_BOOLEANS):
+        message = draw(_MESSAGES)
         varied = dataclasses.replace(varied, message=message, fill={})
         changes.append("message")
-    if varied.inner_code is not None and draw(st.booleans()):
+    if varied.inner_code is not None and draw(_BOOLEANS):
         varied = dataclasses.replace(varied, inner_code=None, inner_message=None)
         changes.append("no inner error")
-    if (varied.parameter or varied.more_details) and draw(st.booleans()):
+    if (varied.parameter or varied.more_details) and draw(_BOOLEANS):
         varied = dataclasses.replace(varied, parameter=None, more_details=None)
         changes.append("no optional details")
     request_id = str(draw(st.uuids()))
     throttled = entry.category == "throttled"
-    retry_after = draw(st.integers(0, 30)) if throttled else None
+    retry_after = draw(_RETRY_AFTER) if throttled else None
     headers, document = WIRE_FORMATS[catalog.wire_format](catalog, varied, request_id, retry_after)
-    if draw(st.booleans()):
-        name = draw(st.sampled_from(EXTRA_FIELDS))
-        document[name] = draw(st.one_of(st.integers(), st.text(max_size=20), st.none()))
+    if draw(_BOOLEANS):
+        name = draw(_EXTRA_NAMES)
+        document[name] = draw(_EXTRA_VALUES)
         changes.append(f"extra field {name}")
-    if throttled and catalog.wire_format != "alibaba" and draw(st.booleans()):
+    if throttled and catalog.wire_format != "alibaba" and draw(_BOOLEANS):
         when = email.utils.formatdate(time.time() + (retry_after or 0), usegmt=True)
         headers = [(k, when if k == "Retry-After" else v) for k, v in headers]
         changes.append("Retry-After as HTTP date")
-    style = draw(st.sampled_from(["as-is", "lower", "upper", "title"]))
+    style = draw(_HEADER_STYLES)
     if style != "as-is":
         headers = [(_header_case(k, style), v) for k, v in headers]
         changes.append(f"header names {style}")
@@ -154,16 +165,25 @@ def error_responses(
 ) -> st.SearchStrategy[DrawnError]:
     """Documented errors of ``provider`` with schema-valid variation of what is left open."""
     selection, catalog = _selection(provider, operations, codes, categories, registry)
-    return _varied(selection, catalog)
+    return _documented_variations(selection, catalog)
+
+
+def _documented_variations(selection: Selection, catalog: Catalog) -> st.SearchStrategy[DrawnError]:
+    choices = [
+        (entry, operation)
+        for entry in wanted_entries(selection, catalog)
+        for operation in _operations(selection, catalog, entry)
+    ]
+    return _varied(catalog, st.sampled_from(choices))
 
 
 @st.composite
-def _broken(draw: st.DrawFn, selection: Selection, catalog: Catalog) -> DrawnError:
-    documented = draw(_varied(selection, catalog))
-    kind = draw(st.sampled_from(MALFORMED_KINDS))
+def _broken(draw: st.DrawFn, documented_errors: st.SearchStrategy[DrawnError]) -> DrawnError:
+    documented = draw(documented_errors)
+    kind = draw(_MALFORMED)
     assert isinstance(documented.response, WireResponse)
-    status = draw(st.sampled_from([None, 502, 503, 504])) if kind == "html" else None
-    cut = draw(st.floats(0.05, 0.95)) if kind == "truncated" else 0.5
+    status = draw(_PROXY_STATUS) if kind == "html" else None
+    cut = draw(_CUTS) if kind == "truncated" else 0.5
     response = malformed(documented.response, kind, cut=cut, status=status)
     label = kind + (f" {status} from a proxy" if status else "")
     return dataclasses.replace(documented, response=response, variation=label)
@@ -178,27 +198,26 @@ def malformed_responses(
     """Broken responses: HTML gateway pages, empty or truncated bodies, wrong or missing
     content type, bodies that are not UTF-8, and 502/503/504 pages from a proxy."""
     selection, catalog = _selection(provider, operations, None, None, registry)
-    return _broken(selection, catalog)
+    return _broken(_documented_variations(selection, catalog))
 
 
 def faults() -> st.SearchStrategy[Fault]:
     """Network failures: a connection reset, a read timeout."""
-    return st.sampled_from(FAULT_KINDS).map(Fault)
+    return _FAULTS
 
 
 @st.composite
-def _faulted(draw: st.DrawFn, selection: Selection, catalog: Catalog) -> DrawnError:
-    documented = draw(_varied(selection, catalog))
-    fault = draw(faults())
+def _faulted(draw: st.DrawFn, documented_errors: st.SearchStrategy[DrawnError]) -> DrawnError:
+    documented = draw(documented_errors)
+    fault = draw(_FAULTS)
     return dataclasses.replace(documented, response=fault, variation=fault.kind)
 
 
 def any_response(selection: Selection, catalog: Catalog) -> st.SearchStrategy[DrawnError]:
     """What ``source="hypothesis"`` draws from: documented first (it shrinks there), then
     malformed responses and faults."""
-    return st.one_of(
-        _varied(selection, catalog), _broken(selection, catalog), _faulted(selection, catalog)
-    )
+    documented = _documented_variations(selection, catalog)
+    return st.one_of(documented, _broken(documented), _faulted(documented))
 
 
 # --------------------------------------------------------------------------- source="hypothesis"
@@ -273,10 +292,9 @@ def run_property(
             verdict = judge(case, exchange, exc)
         else:
             verdict = judge(case, exchange, None)
-        one = record(case, verdict, item.nodeid)
         old = records.get(case.entry.id)
-        if old is None or severity[one["verdict"]] > severity[old["verdict"]]:
-            records[case.entry.id] = one
+        if old is None or severity[verdict.outcome] > severity[old["verdict"]]:
+            records[case.entry.id] = record(case, verdict, item.nodeid)
         if verdict.outcome != HANDLED:
             raise _CaseFailed(verdict.message or verdict.outcome)
 
