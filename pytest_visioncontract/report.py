@@ -26,6 +26,7 @@ def record(case: Case, verdict: Verdict, nodeid: str) -> dict[str, Any]:
     return {
         "provider": e.provider,
         "operation": case.operation,
+        "variant": case.variant or ("drawn" if case.drawn is not None else None),
         "entry": e.id,
         "status": e.status,
         "code": e.code,
@@ -154,6 +155,7 @@ def as_json(coverage: Sequence[ProviderCoverage]) -> str:
                 for k in (
                     "provider",
                     "operation",
+                    "variant",
                     "entry",
                     "status",
                     "code",

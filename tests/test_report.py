@@ -76,6 +76,7 @@ def test_json_report(pytester: pytest.Pytester) -> None:
         {
             "provider": "bing_image_search",
             "operation": "any",
+            "variant": None,
             "entry": "400-InvalidRequest-Blocked",
             "status": 400,
             "code": "InvalidRequest",
