@@ -238,3 +238,15 @@ def test_user_catalog_from_ini_is_listed_in_header(
         ["visioncontract: documented errors per catalog: acme_vision (2), *"]
     )
     result.assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize("provider", BUILTIN_PROVIDERS)
+def test_every_operation_has_a_success_response(provider: str) -> None:
+    from pytest_visioncontract.wire import success
+
+    catalog = load_registry().get(provider)
+    for name, operation in catalog.operations.items():
+        assert operation.success_body is not None, name
+        response = success(catalog, name)
+        assert 200 <= response.status < 300
+        assert response.json() == operation.success_body

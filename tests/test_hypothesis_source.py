@@ -156,3 +156,29 @@ def test_malformed(drawn):
 """
     )
     pytester.runpytest().assert_outcomes(passed=2)
+
+
+def test_xdist_workers_draw_with_the_controllers_seed(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        CLIENT
+        + """
+def always_wrong():
+    try:
+        analyze(buggy=False)
+    except VisionError:
+        raise RuntimeError("every example fails")
+
+@pytest.mark.vision_errors("azure_image_analysis", source="hypothesis", handled=(VisionError,))
+def test_one(vision_error):
+    always_wrong()
+
+@pytest.mark.vision_errors("azure_image_analysis", source="hypothesis", handled=(VisionError,))
+def test_two(vision_error):
+    always_wrong()
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "xdist", "-n", "2")
+    header = next(line for line in result.outlines if "hypothesis seed" in line)
+    seed = header.split("hypothesis seed ")[1].split(" ")[0]
+    failures = [line for line in result.outlines if line.startswith("Hypothesis' minimal failing response")]
+    assert failures == [f"Hypothesis' minimal failing response (seed {seed}):"] * 2
