@@ -99,6 +99,42 @@ def _cmd_catalog(args: argparse.Namespace, registry: Registry) -> int:
     return 0
 
 
+SYNTHETIC_DATE = "2026-01-01T00:00:00+00:00"  # fixed, so regenerated cassettes do not churn
+
+
+def _cmd_synthesize(args: argparse.Namespace, registry: Registry) -> int:
+    from datetime import datetime
+    from pathlib import Path
+
+    from pytest_visioncontract.cassettes import synthesize_all
+
+    catalogs = registry.all() if args.provider == "all" else [registry.get(args.provider)]
+    when = datetime.fromisoformat(SYNTHETIC_DATE)
+    for catalog in catalogs:
+        paths = synthesize_all(catalog, Path(args.out), when=when)
+        print(f"{catalog.provider}: {len(paths)} cassettes in {Path(args.out) / catalog.provider}")
+    return 0
+
+
+def _cmd_lint(args: argparse.Namespace, registry: Registry) -> int:
+    import os
+    from pathlib import Path
+
+    from pytest_visioncontract.cassettes import cassette_files, lint_file
+
+    secrets = [os.environ[name] for name in args.secret_env if os.environ.get(name)]
+    files = list(cassette_files(Path(p) for p in args.paths))
+    missing = [str(p) for p in files if not p.exists()]
+    if missing:
+        print(f"visioncontract: no such file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    findings = [f for path in files for f in lint_file(path, registry, secrets)]
+    for finding in findings:
+        print(finding)
+    print(f"{len(files)} cassette(s), {len(findings)} finding(s)", file=sys.stderr)
+    return 1 if findings else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="visioncontract",
@@ -116,6 +152,30 @@ def build_parser() -> argparse.ArgumentParser:
     cat.add_argument("provider", nargs="?", help="provider id (default: all)")
     cat.add_argument("--format", choices=FORMATS, default="table")
     cat.set_defaults(func=_cmd_catalog)
+    syn = sub.add_parser("synthesize", help="write one cassette per documented error")
+    syn.add_argument("provider", help="provider id, or 'all'")
+    syn.add_argument("--out", required=True, metavar="DIR", help="folder to write into")
+    syn.set_defaults(func=_cmd_synthesize)
+    lint = sub.add_parser(
+        "lint", help="check cassettes: secrets, schema, undocumented codes, provenance"
+    )
+    lint.add_argument("paths", nargs="+", metavar="PATH", help="cassette files or folders")
+    lint.add_argument(
+        "--secret-env",
+        action="append",
+        default=[
+            "AZURE_VISION_KEY",
+            "AZURE_FACE_KEY",
+            "BING_SEARCH_KEY",
+            "HUAWEICLOUD_SDK_AK",
+            "HUAWEICLOUD_SDK_SK",
+            "ALIBABA_CLOUD_ACCESS_KEY_ID",
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+        ],
+        metavar="NAME",
+        help="an environment variable holding a credential that must not appear (repeatable)",
+    )
+    lint.set_defaults(func=_cmd_lint)
     return parser
 
 

@@ -1,0 +1,319 @@
+"""Cassette files: synthesize one per documented error, and lint what is on disk.
+
+Cassettes stay in vcrpy's own YAML format (vcrpy's serializer writes and reads them, so vcrpy
+tools read ours), with a ``metadata`` block for provenance: where the interaction came from
+(live, simulator, synthetic), provider, operation, API version, when, and the plugin version.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pytest_visioncontract.catalog import ANY_OPERATION, Catalog, Entry, Registry
+from pytest_visioncontract.wire import WireResponse, envelope_problems, render
+
+PROVENANCES = ("live", "simulator", "synthetic")
+PROVENANCE_FIELDS = ("provenance", "provider", "operation", "api_version", "recorded_at", "plugin")
+EXAMPLE_HOSTS = {
+    "azure_image_analysis": "myresource.cognitiveservices.azure.com",
+    "azure_face": "myresource.cognitiveservices.azure.com",
+    "bing_image_search": "api.bing.microsoft.com",
+    "huawei_ocr": "ocr.cn-north-4.myhuaweicloud.com",
+    "alibaba_image_search": "imagesearch.cn-shanghai.aliyuncs.com",
+}
+# Header names whose values are credentials, and credential-shaped strings anywhere.
+SECRET_HEADERS = (
+    "ocp-apim-subscription-key",
+    "authorization",
+    "x-auth-token",
+    "x-security-token",
+    "x-acs-security-token",
+)
+PLACEHOLDER = re.compile(r"^(<[A-Z_]+>|\*+|REDACTED|DUMMY|)$", re.IGNORECASE)
+SECRET_SHAPES = {
+    "an Azure subscription key": re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])"),
+    "an Alibaba access key id": re.compile(r"LTAI[0-9A-Za-z]{12,30}"),
+    "a signed request (HMAC)": re.compile(
+        r"(SDK|ACS3)-HMAC-SHA256 [^\s\"']*Signature=[0-9a-f]{16,}"
+    ),
+    "a bearer token": re.compile(r"Bearer [A-Za-z0-9\-._~+/]{20,}=*"),
+}
+
+
+def _serializer() -> Any:
+    from vcr.serializers import yamlserializer
+
+    return yamlserializer
+
+
+def example_request(catalog: Catalog, operation: str) -> dict[str, Any]:
+    """A request that the catalog routes to ``operation`` (for cassettes written without one)."""
+    name = operation if operation != ANY_OPERATION else next(iter(catalog.operations))
+    route = catalog.operations[name].routes[0]
+    path = _example_path(route.path.pattern)
+    query = f"?Action={route.action}" if route.action else ""
+    return {
+        "method": "POST" if route.method == "*" else route.method,
+        "uri": f"https://{EXAMPLE_HOSTS.get(catalog.provider, 'example.invalid')}{path}{query}",
+        "body": None,
+        "headers": {},
+    }
+
+
+def _example_path(pattern: str) -> str:
+    """A concrete path for a route's regular expression (the catalogs' simple ones)."""
+    path = pattern.strip("^$")
+    path = re.sub(r"\(\/\.\*\)\?", "", path)  # optional sub-resource
+    path = re.sub(r"\((\w+)\)\?", "", path)  # optional literal group
+    path = re.sub(r"\(/bing\)\?", "", path)
+    path = path.replace("v[0-9][^/]*", "v1.2").replace("[^/]+", "project-1")
+    return path.replace("\\.", ".").replace("\\", "")
+
+
+def _response_dict(response: WireResponse) -> dict[str, Any]:
+    headers: dict[str, list[str]] = {}
+    for name, value in response.headers:
+        headers.setdefault(name, []).append(value)
+    return {
+        "status": {"code": response.status, "message": response.reason},
+        "headers": headers,
+        "body": {"string": response.body},
+    }
+
+
+def provenance(
+    kind: str, catalog: Catalog, operation: str, *, when: datetime | None = None
+) -> dict[str, str]:
+    from pytest_visioncontract import __version__
+
+    stamp = (when or datetime.now(timezone.utc)).replace(microsecond=0).isoformat()
+    return {
+        "provenance": kind,
+        "provider": catalog.provider,
+        "operation": operation,
+        "api_version": catalog.api_version,
+        "recorded_at": stamp,
+        "plugin": f"pytest-visioncontract {__version__}",
+    }
+
+
+def synthesize(catalog: Catalog, entry: Entry, operation: str, *, when: datetime) -> str:
+    """One documented error as a vcrpy cassette (provenance: synthetic)."""
+    from vcr.request import Request
+    from vcr.serialize import serialize
+
+    raw = example_request(catalog, operation)
+    request = Request(raw["method"], raw["uri"], raw["body"], raw["headers"])
+    document = {
+        "requests": [request],
+        "responses": [_response_dict(render(catalog, entry))],
+        "metadata": {**provenance("synthetic", catalog, operation, when=when), "entry": entry.id},
+    }
+    text: str = serialize(document, _serializer())
+    return text
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write next to the target, then rename over it: an interrupted write leaves the old file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def synthesize_all(catalog: Catalog, out: Path, *, when: datetime) -> list[Path]:
+    """One cassette per documented (served) error, named by entry id; returns the paths."""
+    paths = []
+    for entry in catalog.servable_entries:
+        operation = entry.operations[0] if entry.operations else ANY_OPERATION
+        path = out / catalog.provider / f"{entry.id}.yaml"
+        write_atomic(path, synthesize(catalog, entry, operation, when=when))
+        paths.append(path)
+    return paths
+
+
+# --------------------------------------------------------------------------- lint
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: Path
+    where: str  # "interaction 3", or "" for the whole file
+    kind: str  # secret, schema, drift, provenance, parse
+    message: str
+
+    def __str__(self) -> str:
+        where = f" {self.where}:" if self.where else ""
+        return f"{self.path}:{where} {self.kind}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Interaction:
+    request: Mapping[str, Any]
+    response: Mapping[str, Any]
+
+
+def read(path: Path) -> tuple[list[Interaction], dict[str, Any]]:
+    """A cassette's interactions and metadata; ValueError (one line) when it cannot be read."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read it: {exc}") from None
+    try:
+        data = _serializer().deserialize(text)
+    except Exception as exc:  # yaml errors come in many classes
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(f"not a YAML cassette: {first}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
+        raise ValueError("not a vcrpy cassette: no 'interactions' list")
+    interactions = []
+    for index, item in enumerate(data["interactions"], 1):
+        if not isinstance(item, dict) or "request" not in item or "response" not in item:
+            raise ValueError(f"interaction {index} has no request/response pair")
+        interactions.append(Interaction(item["request"], item["response"]))
+    metadata = data.get("metadata") or {}
+    return interactions, metadata if isinstance(metadata, dict) else {}
+
+
+def _body_text(response: Mapping[str, Any]) -> bytes:
+    body = response.get("body") or {}
+    value = body.get("string", b"") if isinstance(body, dict) else body
+    return value.encode("utf-8") if isinstance(value, str) else bytes(value or b"")
+
+
+def _provider_of(registry: Registry, request: Mapping[str, Any]) -> tuple[Catalog, str] | None:
+    uri = str(request.get("uri", ""))
+    headers = {
+        str(k): str(v[0] if isinstance(v, list) and v else v)
+        for k, v in (request.get("headers") or {}).items()
+    }
+    # providers with specific hosts first: "*" hosts would claim every request
+    for catalog in sorted(registry.all(), key=lambda c: "*" in c.hosts):
+        operation = catalog.operation_for(str(request.get("method", "GET")), uri, headers)
+        if operation is not None:
+            return catalog, operation
+    return None
+
+
+def _error_code(catalog: Catalog, document: Any) -> tuple[str | None, str | None]:
+    if not isinstance(document, dict):
+        return None, None
+    fmt = catalog.wire_format
+    if fmt == "azure" and isinstance(document.get("error"), dict):
+        inner = document["error"].get("innererror") or {}
+        return document["error"].get("code"), inner.get("code") if isinstance(inner, dict) else None
+    if fmt == "huawei":
+        return document.get("error_code"), None
+    if fmt == "alibaba":
+        return document.get("Code"), None
+    if fmt == "bing" and document.get("errors"):
+        first = document["errors"][0]
+        return first.get("code"), first.get("subCode")
+    return None, None
+
+
+def lint_file(path: Path, registry: Registry, secrets: Iterable[str] = ()) -> list[Finding]:
+    """Everything wrong with one cassette: parse, provenance, secrets, schema, drift."""
+    import json
+
+    try:
+        interactions, metadata = read(path)
+    except ValueError as exc:
+        return [Finding(path, "", "parse", str(exc))]
+    findings: list[Finding] = []
+    missing = [f for f in PROVENANCE_FIELDS if not metadata.get(f)]
+    if missing:
+        findings.append(Finding(path, "", "provenance", f"metadata lacks {', '.join(missing)}"))
+    elif metadata["provenance"] not in PROVENANCES:
+        findings.append(
+            Finding(
+                path,
+                "",
+                "provenance",
+                f"provenance {metadata['provenance']!r} is not one of {', '.join(PROVENANCES)}",
+            )
+        )
+    raw = path.read_text(encoding="utf-8", errors="replace")
+    for value in secrets:
+        if value and value in raw:
+            findings.append(
+                Finding(
+                    path, "", "secret", "contains the value of a credential from the environment"
+                )
+            )
+    for index, interaction in enumerate(interactions, 1):
+        where = f"interaction {index}"
+        sent = str(interaction.request.get("uri", "")) + str(interaction.request.get("headers"))
+        for name, shape in SECRET_SHAPES.items():  # where requests carry credentials
+            if shape.search(sent):
+                findings.append(
+                    Finding(path, where, "secret", f"the request holds what looks like {name}")
+                )
+        for header, values in (interaction.request.get("headers") or {}).items():
+            items = values if isinstance(values, list) else [values]
+            if str(header).lower() in SECRET_HEADERS and any(
+                not PLACEHOLDER.match(str(v)) for v in items
+            ):
+                findings.append(
+                    Finding(path, where, "secret", f"request header {header} is not scrubbed")
+                )
+        found = _provider_of(registry, interaction.request)
+        status = (interaction.response.get("status") or {}).get("code", 0)
+        if found is None or not isinstance(status, int) or status < 400:
+            continue
+        catalog, _operation = found
+        body = _body_text(interaction.response)
+        problems = envelope_problems(catalog.wire_format, body)
+        if problems:
+            findings.append(
+                Finding(path, where, "schema", f"{catalog.provider} error body: {problems[0]}")
+            )
+            continue
+        code, inner = _error_code(catalog, json.loads(body))
+        known = {(e.status, e.code, e.inner_code) for e in catalog.entries}
+        if (status, code, inner) not in known and (status, code, None) not in known:
+            suggestion = json.dumps(
+                {
+                    "status": status,
+                    "code": code,
+                    **({"inner_code": inner} if inner else {}),
+                    "message": "...",
+                    "operations": "*",
+                    "category": "...",
+                    "retryable": False,
+                    "source": {"section": f"recorded in {path.name}"},
+                }
+            )
+            findings.append(
+                Finding(
+                    path,
+                    where,
+                    "drift",
+                    f"undocumented {catalog.provider} error {status} {code}"
+                    + (f"/{inner}" if inner else "")
+                    + f"; suggested catalog entry: {suggestion}",
+                )
+            )
+    return findings
+
+
+def cassette_files(paths: Iterable[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
+        else:
+            yield path

@@ -1,0 +1,129 @@
+"""Synthesized cassettes and `visioncontract lint`."""
+
+from __future__ import annotations
+
+import filecmp
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pytest_visioncontract.cassettes import lint_file, read
+from pytest_visioncontract.catalog import load_registry
+from pytest_visioncontract.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_top_level_cassettes_are_in_sync_with_the_catalogs(tmp_path: Path) -> None:
+    assert main(["synthesize", "all", "--out", str(tmp_path)]) == 0
+    fresh = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.yaml"))
+    committed = sorted(p.relative_to(ROOT / "cassettes") for p in (ROOT / "cassettes").rglob("*.yaml"))
+    assert fresh == committed, "run: visioncontract synthesize all --out cassettes"
+    changed = [str(p) for p in fresh if not filecmp.cmp(tmp_path / p, ROOT / "cassettes" / p, shallow=False)]
+    assert changed == [], "run: visioncontract synthesize all --out cassettes"
+    assert len(fresh) == 52 + 143 + 11 + 13 + 37
+
+
+def test_synthesized_cassettes_are_vcrpy_cassettes_with_provenance() -> None:
+    from vcr.serialize import deserialize
+    from vcr.serializers import yamlserializer
+
+    path = ROOT / "cassettes" / "bing_image_search" / "429-RateLimitExceeded.yaml"
+    requests, responses, metadata = deserialize(path.read_text(), yamlserializer)
+    assert requests[0].uri == "https://api.bing.microsoft.com/v7.0/images/search"
+    assert responses[0]["status"]["code"] == 429
+    assert metadata["provenance"] == "synthetic" and metadata["provider"] == "bing_image_search"
+    catalog = load_registry().get("bing_image_search")
+    assert catalog.operation_for(requests[0].method, requests[0].uri, {}) == "search"
+
+
+def test_committed_cassettes_lint_clean(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lint", str(ROOT / "cassettes")]) == 0
+    assert capsys.readouterr().err == "256 cassette(s), 0 finding(s)\n"
+
+
+def _edit(tmp_path: Path, source: str, change) -> Path:  # type: ignore[no-untyped-def]
+    data = yaml.safe_load((ROOT / "cassettes" / source).read_text())
+    change(data)
+    path = tmp_path / "edited.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_lint_finds_an_unscrubbed_key_and_a_credential_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = "0123456789abcdef0123456789abcdef"
+    path = _edit(
+        tmp_path,
+        "azure_face/common-429-429-rate-limit-is.yaml",
+        lambda d: d["interactions"][0]["request"]["headers"].update({"Ocp-Apim-Subscription-Key": [key]}),
+    )
+    monkeypatch.setenv("AZURE_FACE_KEY", key)
+    assert main(["lint", str(path)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert f"{path}: secret: contains the value of a credential from the environment" in out
+    assert f"{path}: interaction 1: secret: request header Ocp-Apim-Subscription-Key is not scrubbed" in out
+    assert f"{path}: interaction 1: secret: the request holds what looks like an Azure subscription key" in out
+
+
+def test_lint_finds_contract_drift_with_a_suggested_entry(tmp_path: Path) -> None:
+    path = _edit(
+        tmp_path,
+        "huawei_ocr/400-AIS.0101.yaml",
+        lambda d: d["interactions"][0]["response"]["body"].update(
+            string='{"error_code": "AIS.0199", "error_msg": "Something new."}'
+        ),
+    )
+    [finding] = lint_file(path, load_registry())
+    assert finding.kind == "drift"
+    assert str(finding).startswith(
+        f"{path}: interaction 1: drift: undocumented huawei_ocr error 400 AIS.0199; suggested catalog entry: "
+        '{"status": 400, "code": "AIS.0199", "message": "...",'
+    )
+
+
+def test_lint_finds_a_body_that_breaks_the_envelope_schema(tmp_path: Path) -> None:
+    path = _edit(
+        tmp_path,
+        "alibaba_image_search/403-DeniedRequest.yaml",
+        lambda d: d["interactions"][0]["response"]["body"].update(string='{"Message": "no code"}'),
+    )
+    [finding] = lint_file(path, load_registry())
+    assert (finding.kind, finding.message) == (
+        "schema",
+        "alibaba_image_search error body: (root): 'RequestId' is a required property",
+    )
+
+
+def test_lint_finds_missing_provenance(tmp_path: Path) -> None:
+    path = _edit(tmp_path, "huawei_ocr/400-AIS.0101.yaml", lambda d: d.pop("metadata"))
+    [finding] = lint_file(path, load_registry())
+    assert str(finding) == (
+        f"{path}: provenance: metadata lacks provenance, provider, operation, api_version, "
+        "recorded_at, plugin"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("interactions: [", "not a YAML cassette: while parsing a flow node"),
+        ("just: text\n", "not a vcrpy cassette: no 'interactions' list"),
+        ("interactions:\n- request: {}\n", "interaction 1 has no request/response pair"),
+    ],
+    ids=["yaml", "shape", "pair"],
+)
+def test_malformed_cassette_is_one_line(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    [finding] = lint_file(path, load_registry())
+    assert str(finding) == f"{path}: parse: {message}"
+    with pytest.raises(ValueError, match="^" + message.split(":")[0]):
+        read(path)
+
+
+def test_lint_of_a_missing_path(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["lint", str(tmp_path / "nope.yaml")]) == 2
+    assert capsys.readouterr().err == f"visioncontract: no such file: {tmp_path / 'nope.yaml'}\n"
