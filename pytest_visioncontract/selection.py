@@ -303,8 +303,8 @@ def parse_marker(args: Sequence[Any], kwargs: Mapping[str, Any], registry: Regis
     code_names = {e.code for e in catalog.entries} | {
         e.inner_code for e in catalog.entries if e.inner_code
     }
-    _check_known("code", provider, codes or (), code_names)
     entry_ids = {e.id for e in catalog.entries}
+    _check_known("code", provider, codes or (), code_names | entry_ids)
     _check_known("code or entry id", provider, exclude, code_names | entry_ids)
     source = kwargs.get("source", "catalog")
     if source not in SOURCES:

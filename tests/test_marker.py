@@ -213,7 +213,7 @@ def test_it(vision_error):
         ),
         (
             '"bing_image_search", codes=["RateLimit"]',
-            "vision_errors: unknown code 'RateLimit' for bing_image_search; known: AuthorizationDisabled, AuthorizationExpired, AuthorizationMissing, AuthorizationRedundancy, Blocked, HttpNotAllowed, InsufficientAuthorization, InvalidAuthorization, InvalidRequest, NotImplemented, ParameterInvalidValue, ParameterMissing, RateLimitExceeded, ResourceError, ServerError, UnexpectedError",
+            "vision_errors: unknown code 'RateLimit' for bing_image_search; known: 400-InvalidRequest-Blocked, 400-InvalidRequest-ParameterInvalidValue, 400-InvalidRequest-ParameterMissing, 401-InvalidAuthorization-AuthorizationMissing, 401-InvalidAuthorization-AuthorizationRedundancy, 403-InsufficientAuthorization-AuthorizationDisabled, 403-InsufficientAuthorization-AuthorizationExpired, 403-RateLimitExceeded, 410-InvalidRequest-HttpNotAllowed, 429-RateLimitExceeded, 500-ServerError-NotImplemented, 500-ServerError-ResourceError, 500-ServerError-UnexpectedError, AuthorizationDisabled, AuthorizationExpired, AuthorizationMissing, AuthorizationRedundancy, Blocked, HttpNotAllowed, InsufficientAuthorization, InvalidAuthorization, InvalidRequest, NotImplemented, ParameterInvalidValue, ParameterMissing, RateLimitExceeded, ResourceError, ServerError, UnexpectedError",
         ),
         (
             '"azure_face", operations=3',
