@@ -181,4 +181,6 @@ def test_two(vision_error):
     header = next(line for line in result.outlines if "hypothesis seed" in line)
     seed = header.split("hypothesis seed ")[1].split(" ")[0]
     failures = [line for line in result.outlines if line.startswith("Hypothesis' minimal failing response")]
-    assert failures == [f"Hypothesis' minimal failing response (seed {seed}):"] * 2
+    # two failures (CI=true repeats each in the short summary), all with the header's seed
+    assert len(failures) >= 2
+    assert set(failures) == {f"Hypothesis' minimal failing response (seed {seed}):"}
