@@ -135,6 +135,13 @@ def _cmd_lint(args: argparse.Namespace, registry: Registry) -> int:
     return 1 if findings else 0
 
 
+def _cmd_serve(args: argparse.Namespace, registry: Registry) -> int:
+    from pytest_visioncontract.simulator import serve_forever
+
+    serve_forever(registry, args.host, args.port)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="visioncontract",
@@ -176,6 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="an environment variable holding a credential that must not appear (repeatable)",
     )
     lint.set_defaults(func=_cmd_lint)
+    serve = sub.add_parser(
+        "serve", help="run the loopback simulator: every provider's paths, errors on demand"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (loopback)")
+    serve.add_argument("--port", type=int, default=0, help="port; 0 picks a free one")
+    serve.set_defaults(func=_cmd_serve)
     return parser
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from pytest_visioncontract.catalog import Registry, load_registry
 from pytest_visioncontract.errors import VisionContractError
+from pytest_visioncontract.recording import SCRUB_HEADERS, SCRUB_QUERY
 from pytest_visioncontract.selection import (
     MARKER,
     SIGNATURE,
@@ -29,6 +30,12 @@ if TYPE_CHECKING:
     from pytest_visioncontract.replay import Exchange, Server  # noqa: F401 (used in a StashKey type)
 
 FIXTURE = "vision_error"
+RECORD_MODES = ("none", "once", "new_episodes", "all")
+CASSETTE_MARKER_HELP = (
+    "vision_cassette(name=None): record (--vision-record) or replay the test's HTTP traffic in a "
+    "scrubbed vcrpy cassette; request the vision_cassette fixture."
+)
+BAD_RECORD_MODE = "vision_record: expected one of none, once, new_episodes, all; got {got!r}"
 MARKER_HELP = (
     f"{SIGNATURE}: run the test once for every documented error of the provider that fits the "
     "filters, serve it to the client code, and judge whether the client handled it."
@@ -81,6 +88,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=[],
         metavar="FILE",
         help="load an extra provider catalog (JSON); repeatable",
+    )
+    group.addoption(
+        "--vision-record",
+        choices=RECORD_MODES,
+        default=None,
+        help="record cassettes of vision_cassette tests against live services "
+        "(default: ini vision_record, else none = replay only, network blocked)",
+    )
+    parser.addini("vision_record", "default cassette record mode", default="none")
+    parser.addini(
+        "vision_cassette_dir", "folder of cassettes, beside each test file", default="cassettes"
+    )
+    parser.addini("vision_scrub_headers", "more request/response headers to scrub", type="linelist")
+    parser.addini("vision_scrub_query", "more query parameters to scrub", type="linelist")
+    parser.addini(
+        "vision_store_bodies",
+        "keep request bodies as side files (by content hash) next to the cassettes",
+        type="bool",
+        default=False,
     )
     parser.addini("vision_fail_under", "minimum % of documented errors handled", default="")
     parser.addini(
@@ -150,6 +176,10 @@ def _hypothesis_seed(config: pytest.Config) -> int:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
+    config.addinivalue_line("markers", CASSETTE_MARKER_HELP)
+    mode = config.getoption("vision_record") or config.getini("vision_record")
+    if mode not in RECORD_MODES:
+        raise pytest.UsageError(BAD_RECORD_MODE.format(got=mode))
     extra = [str(p) for p in config.getini("vision_catalogs")]
     extra += config.getoption("vision_catalog")
     try:
@@ -242,6 +272,44 @@ def vision_error(request: pytest.FixtureRequest) -> Generator[VisionError, None,
         request.node.stash[EXCHANGE_KEY] = (case, exchange)
     with _server(request.config).serving(exchange), virtual_sleep(exchange):
         yield view
+
+
+@pytest.fixture
+def vision_cassette(request: pytest.FixtureRequest) -> Generator[Any, None, None]:
+    """The test's traffic in a scrubbed cassette: recorded with --vision-record, else replayed."""
+    from pytest_visioncontract.recording import Scrubber, credentials_from_environment, vcr_config
+
+    config = request.config
+    marker = request.node.get_closest_marker("vision_cassette")
+    name = (marker.args[0] if marker and marker.args else None) or request.node.name
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    folder = request.path.parent / config.getini("vision_cassette_dir") / request.path.stem
+    scrubber = Scrubber(
+        headers=SCRUB_HEADERS + tuple(config.getini("vision_scrub_headers")),
+        query=SCRUB_QUERY + tuple(config.getini("vision_scrub_query")),
+        bodies_dir=folder / "bodies" if config.getini("vision_store_bodies") else None,
+    )
+    mode = config.getoption("vision_record") or config.getini("vision_record")
+    recorder = vcr_config(
+        config.stash[REGISTRY_KEY], mode, scrubber, credentials_from_environment()
+    )
+    context = recorder.use_cassette(str(folder / f"{name}.yaml"))
+    problem = None
+    try:
+        cassette = context.__enter__()
+    except VisionContractError as exc:
+        problem = str(exc)
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)
+    try:
+        yield cassette
+    finally:
+        try:
+            context.__exit__(None, None, None)
+        except VisionContractError as exc:
+            problem = str(exc)
+        if problem is not None:
+            pytest.fail(problem, pytrace=False)
 
 
 def expand_first(case: PropertyCase) -> Case:

@@ -1,0 +1,198 @@
+"""Recording against the loopback simulator, then replaying without it: scrubbed, small, atomic."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from pytest_visioncontract.catalog import load_registry
+from pytest_visioncontract.cli import main
+from pytest_visioncontract.simulator import running
+
+KEY = "0123456789abcdef0123456789abcdef"
+ROOT = Path(__file__).resolve().parents[1]
+# an earlier recording of the same test (a synthesized cassette of the same error will do)
+PREVIOUS = (ROOT / "cassettes" / "azure_face" / "common-400-InvalidImage-decoding-error-image.yaml").read_bytes()
+
+CLIENT_TEST = """
+import os, pytest, requests
+
+BASE = os.environ.get("SIM", "http://127.0.0.1:9")
+
+@pytest.mark.vision_cassette("detect-invalid-image")
+def test_detect_error(vision_cassette):
+    r = requests.post(
+        BASE + "/face/v1.2/detect?returnFaceId=true",
+        data=b"\\xff\\xd8" * 2_000_000,   # a 4 MB "image"
+        headers={"Ocp-Apim-Subscription-Key": os.environ["AZURE_FACE_KEY"], "X-Vision-Error": "azure_face:InvalidImage"},
+    )
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "InvalidImage"
+"""
+
+
+@pytest.fixture
+def simulator() -> Iterator[str]:
+    with running(load_registry()) as base:
+        yield base
+
+
+def run(pytester: pytest.Pytester, *args: str, env: dict[str, str]) -> pytest.RunResult:
+    for name, value in env.items():
+        pytester._monkeypatch.setenv(name, value)
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
+
+
+def test_the_simulator_serves_success_errors_on_demand_and_a_queue(simulator: str) -> None:
+    assert requests.post(simulator + "/face/v1.2/detect").json()[0]["faceRectangle"]["width"] == 162
+    r = requests.post(simulator + "/face/v1.2/detect", headers={"X-Vision-Error": "azure_face:InvalidImage"})
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "InvalidImage")
+    queued = requests.post(simulator + "/_vision/queue", json={"provider": "huawei_ocr", "code": "APIG.0308", "times": 2})
+    assert queued.json() == {"simulator": "queued 429-APIG.0308"}
+    statuses = [requests.post(simulator + "/v2/p1/ocr/general-text", json={}).status_code for _ in range(3)]
+    assert statuses == [429, 429, 200]
+    r = requests.post(simulator + "/", headers={"x-acs-action": "AddImage"})
+    assert r.json()["Success"] is True
+    bad = requests.post(simulator + "/_vision/queue", json={"provider": "huawei_ocr", "code": "NOPE"})
+    assert bad.status_code == 400 and "huawei_ocr documents no error 'NOPE'" in bad.text
+
+
+def test_record_through_the_simulator_then_replay_without_it(
+    pytester: pytest.Pytester, simulator: str
+) -> None:
+    pytester.makepyfile(test_face=CLIENT_TEST)
+    env = {"AZURE_FACE_KEY": KEY, "SIM": simulator}
+    run(pytester, "--vision-record", "once", env=env).assert_outcomes(passed=1)
+    cassette = pytester.path / "cassettes" / "test_face" / "detect-invalid-image.yaml"
+    text = cassette.read_text()
+    assert KEY not in text and "REDACTED" in text
+    assert cassette.stat().st_size < 5_000  # the 4 MB body is stored as its hash
+    assert "body: sha256:" in text and "(4000000 bytes)" in text
+    assert "provenance: simulator" in text and "provider: azure_face" in text and "operation: detect" in text
+    assert main(["lint", str(cassette)]) == 0
+
+    # the simulator is stopped by now: replay alone serves the recorded error
+    run(pytester, env={"AZURE_FACE_KEY": KEY, "SIM": simulator}).assert_outcomes(passed=1)
+
+
+def test_replay_only_by_default_and_nothing_reaches_the_network(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_face=CLIENT_TEST)
+    result = run(pytester, env={"AZURE_FACE_KEY": KEY, "SIM": "http://127.0.0.1:9"})
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*CannotOverwriteExistingCassetteException: Can't play back this request: the cassette doesn't exist, and record_mode 'none' doesn't record new ones."])
+    assert not (pytester.path / "cassettes" / "test_face" / "detect-invalid-image.yaml").exists()
+
+
+def test_a_credential_that_survives_scrubbing_fails_the_recording_and_writes_nothing(
+    pytester: pytest.Pytester, simulator: str
+) -> None:
+    pytester.makepyfile(
+        test_face=CLIENT_TEST.replace('"X-Vision-Error"', '"X-Custom-Token": os.environ["MY_API_TOKEN"], "X-Vision-Error"')
+    )
+    previous = pytester.path / "cassettes" / "test_face" / "detect-invalid-image.yaml"
+    previous.parent.mkdir(parents=True)
+    previous.write_bytes(PREVIOUS)
+    env = {"AZURE_FACE_KEY": KEY, "SIM": simulator, "MY_API_TOKEN": "tok-9f8e7d6c5b4a"}
+    result = run(pytester, "--vision-record", "all", env=env)
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"pytest-visioncontract: refused to write {previous}: it would contain the value of a "
+            "credential from the environment. Nothing was written; add a scrubbing rule (ini "
+            "vision_scrub_headers / vision_scrub_query) and record again"
+        ]
+    )
+    assert previous.read_bytes() == PREVIOUS
+
+    pytester.makeini("[pytest]\nvision_scrub_headers = X-Custom-Token\n")
+    run(pytester, "--vision-record", "all", env=env).assert_outcomes(passed=1)
+    assert "tok-9f8e7d6c5b4a" not in previous.read_text()
+
+
+def test_a_malformed_cassette_is_one_line(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_face=CLIENT_TEST)
+    path = pytester.path / "cassettes" / "test_face" / "detect-invalid-image.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text("interactions: [")
+    result = run(pytester, env={"AZURE_FACE_KEY": KEY})
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [f"pytest-visioncontract: cannot replay cassette {path}: not a YAML cassette: while parsing a flow node"]
+    )
+    assert path.read_text() == "interactions: ["
+
+
+def test_a_killed_recording_leaves_the_previous_cassette_intact(
+    pytester: pytest.Pytester, simulator: str, tmp_path: Path
+) -> None:
+    pytester.makepyfile(test_face=CLIENT_TEST)
+    started = tmp_path / "writing"
+    pytester.makeconftest(
+        f"""
+import os, pathlib, time
+import pytest_visioncontract.cassettes as cassettes
+
+real_fsync = os.fsync
+
+def slow_fsync(fd):
+    pathlib.Path({str(started)!r}).write_text("now")
+    time.sleep(60)          # the parent kills us here, in the middle of writing
+    real_fsync(fd)
+
+cassettes.os.fsync = slow_fsync
+"""
+    )
+    previous = pytester.path / "cassettes" / "test_face" / "detect-invalid-image.yaml"
+    previous.parent.mkdir(parents=True)
+    previous.write_bytes(PREVIOUS)
+    env = dict(os.environ, AZURE_FACE_KEY=KEY, SIM=simulator)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--vision-record", "all"],
+        cwd=pytester.path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not started.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert started.exists(), "the recording never reached the write"
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert previous.read_bytes() == PREVIOUS
+    # what was being written is a hidden temporary file beside it, never the cassette
+    leftovers = [p.name for p in previous.parent.iterdir() if p.name != previous.name]
+    assert leftovers and all(name.startswith(".") for name in leftovers)
+
+
+def test_pytest_recording_can_be_installed_too(pytester: pytest.Pytester, simulator: str) -> None:
+    pytester.makepyfile(
+        test_both=CLIENT_TEST
+        + """
+@pytest.mark.vcr
+def test_with_pytest_recording():
+    pass
+"""
+    )
+    result = run(pytester, "-p", "recording", "--vision-record", "once", env={"AZURE_FACE_KEY": KEY, "SIM": simulator})
+    result.assert_outcomes(passed=2)
+
+
+def test_invalid_record_mode_in_ini(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nvision_record = sometimes\n")
+    pytester.makepyfile("def test_ok(): pass")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: vision_record: expected one of none, once, new_episodes, all; got 'sometimes'"])
