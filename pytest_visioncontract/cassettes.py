@@ -320,3 +320,117 @@ def cassette_files(paths: Iterable[Path]) -> Iterator[Path]:
             yield from sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
         else:
             yield path
+
+
+# --------------------------------------------------------------------------- source="cassettes"
+
+NO_CASSETTES = (
+    "vision_errors: source='cassettes' found no recorded {provider} error in {folder}; record "
+    "some with --vision-record, or synthesize them: "
+    "visioncontract synthesize {provider} --out {folder}"
+)
+
+
+def _wire(response: Mapping[str, Any]) -> WireResponse:
+    from pytest_visioncontract.wire import reason_phrase
+
+    status = response.get("status") or {}
+    code = int(status.get("code", 0))
+    headers: list[tuple[str, str]] = []
+    for name, values in (response.get("headers") or {}).items():
+        for value in values if isinstance(values, list) else [values]:
+            headers.append((str(name), str(value)))
+    return WireResponse(
+        code,
+        str(status.get("message") or reason_phrase(code)),
+        tuple(headers),
+        _body_text(response),
+    )
+
+
+def _recorded(folder: Path) -> list[tuple[Path, int, Interaction]]:
+    """Every interaction of every cassette below ``folder`` (a malformed file: ValueError)."""
+    found: list[tuple[Path, int, Interaction]] = []
+    if not folder.is_dir():
+        return found
+    for path in cassette_files([folder]):
+        try:
+            interactions, _ = read(path)
+        except ValueError as exc:
+            raise ValueError(f"malformed cassette {path}: {exc}") from None
+        found += [(path, index, item) for index, item in enumerate(interactions, 1)]
+    return found
+
+
+def recorded_cases(selection: Any, registry: Registry, folder: Path) -> list[Any]:
+    """One case per recorded error interaction of the selection's provider.
+
+    A recorded error the catalog documents is served as that entry (so it counts toward the
+    coverage report); one it does not document, or whose body breaks the envelope schema, is
+    served too, flagged as contract drift with a suggested catalog entry.
+    """
+    import dataclasses
+    import json
+
+    from pytest_visioncontract.recording import route
+    from pytest_visioncontract.selection import Case, _wanted
+
+    catalog = registry.get(selection.provider)
+    cases = []
+    for path, index, interaction in _recorded(folder):
+        request = interaction.request
+        found = route(registry, str(request.get("method", "GET")), str(request.get("uri", "")))
+        response = _wire(interaction.response)
+        if found is None or found[0].provider != catalog.provider or response.status < 400:
+            continue
+        operation = found[1]
+        if selection.operations is not None and operation not in selection.operations:
+            continue
+        problems = envelope_problems(catalog.wire_format, response.body)
+        code, inner = (None, None) if problems else _error_code(catalog, json.loads(response.body))
+        entry = next(
+            (
+                e
+                for e in catalog.entries
+                if (e.status, e.code, e.inner_code) == (response.status, code, inner)
+            ),
+            None,
+        ) or next(
+            (e for e in catalog.entries if (e.status, e.code) == (response.status, code)), None
+        )
+        drift = None
+        if problems:
+            drift = f"recorded body breaks the {catalog.wire_format} envelope: {problems[0]}"
+        if entry is None:
+            drift = drift or f"undocumented {catalog.provider} error {response.status} {code}" + (
+                f"/{inner}" if inner else ""
+            )
+            entry = dataclasses.replace(
+                catalog.entries[0],
+                id=f"undocumented-{response.status}-{code or 'unknown'}",
+                status=response.status,
+                code=str(code or "unknown"),
+                inner_code=inner,
+                inner_message=None,
+                message=f"recorded in {path.name}",
+                operations=None,
+                category="server" if response.status >= 500 else "invalid_request",
+                retryable=response.status >= 500 or response.status == 429,
+                section=f"recorded in {path}",
+                row=index,
+                fill={},
+                flag="undocumented",
+            )
+        elif not _wanted(selection, entry):
+            continue
+        label = (
+            f"{catalog.provider}-{operation}-{response.status}-{entry.code}"
+            + (f"-{entry.inner_code}" if entry.inner_code else "")
+            + f"-{path.stem}-{index}"
+        )
+        cases.append(
+            Case(selection, catalog, entry, operation, response, label_override=label, drift=drift)
+        )
+    if not cases:
+        raise ValueError(NO_CASSETTES.format(provider=catalog.provider, folder=folder))
+    return cases

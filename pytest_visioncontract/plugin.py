@@ -7,7 +7,7 @@ Hooks and fixtures only; the work is done by the domain modules. vcrpy is import
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -226,8 +226,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         pytest.fail(MARKER_WITHOUT_FIXTURE.format(name=metafunc.function.__name__), pytrace=False)
     registry = metafunc.config.stash[REGISTRY_KEY]
     try:
-        cases = expand(parse_marker(marker.args, marker.kwargs, registry), registry)
-    except VisionContractError as exc:
+        selection = parse_marker(marker.args, marker.kwargs, registry)
+        if selection.source == "cassettes":
+            from pytest_visioncontract.cassettes import recorded_cases
+
+            folder = metafunc.definition.path.parent / metafunc.config.getini("vision_cassette_dir")
+            cases: Sequence[Any] = recorded_cases(selection, registry, folder)
+        else:
+            cases = expand(selection, registry)
+    except (VisionContractError, ValueError) as exc:
         problem = str(exc)
     else:
         metafunc.parametrize(FIXTURE, cases, ids=[c.label for c in cases], indirect=True)

@@ -39,6 +39,7 @@ def record(case: Case, verdict: Verdict, nodeid: str) -> dict[str, Any]:
         "exception": verdict.exception,
         "detail": verdict.message,
         "served": None if verdict.outcome == HANDLED else case.response.describe(limit=2000),
+        "drift": case.drift,
     }
 
 
@@ -138,6 +139,12 @@ def terminal_lines(coverage: Sequence[ProviderCoverage]) -> list[str]:
                 f"{c.provider}: {c.not_run} documented error(s) not run by any test "
                 "(filtered out or deselected)"
             )
+        for drift, test_id in sorted(
+            {(r["drift"], r["test_id"]) for r in c.cases if r.get("drift")}
+        ):
+            lines.append(f"{c.provider}: contract drift: {drift} ({test_id})")
+    if any(r.get("drift") for c in coverage for r in c.cases):
+        lines.append("visioncontract lint <cassettes> suggests a catalog entry for each drift")
     return lines
 
 
@@ -149,6 +156,7 @@ def as_json(coverage: Sequence[ProviderCoverage]) -> str:
     document = {
         "handled_pct": round(total_handled_pct(coverage), 2),
         "providers": {c.provider: c.as_json() for c in coverage},
+        "drift": sorted({r["drift"] for c in coverage for r in c.cases if r.get("drift")}),
         "cases": [
             {
                 k: r[k]

@@ -30,7 +30,7 @@ SIGNATURE = (
     "handled=(), unconfirmed=False, source='catalog', faults=False, retry=None, "
     "max_examples=None)"
 )
-SOURCES = ("catalog", "hypothesis")
+SOURCES = ("catalog", "hypothesis", "cassettes")
 KEYWORDS = (
     "operations",
     "categories",
@@ -146,9 +146,13 @@ class Case:
     response: WireResponse
     variant: str | None = None  # served as a malformed or fault variant (faults=)
     drawn: WireResponse | Fault | None = None  # served instead, by source="hypothesis"
+    label_override: str | None = None  # source="cassettes": names the recording
+    drift: str | None = None  # source="cassettes": how the recording departs from the catalog
 
     @property
     def label(self) -> str:
+        if self.label_override:
+            return self.label_override
         label = case_label(self.entry, self.operation)
         return f"{label}-as-{self.variant}" if self.variant else label
 

@@ -196,3 +196,69 @@ def test_invalid_record_mode_in_ini(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: vision_record: expected one of none, once, new_episodes, all; got 'sometimes'"])
+
+
+SOURCE_TEST = """
+import pytest, requests
+
+class OCRError(Exception):
+    pass
+
+def ocr():
+    r = requests.post("https://ocr.cn-north-4.myhuaweicloud.com/v2/p1/ocr/general-text", json={})
+    if not r.ok:
+        raise OCRError(r.json()["error_code"])
+
+@pytest.mark.vision_errors("huawei_ocr", source="cassettes", handled=(OCRError,))
+def test_recorded(vision_error):
+    ocr()
+"""
+
+
+def test_source_cassettes_serves_every_recorded_error_and_reports_drift(
+    pytester: pytest.Pytester,
+) -> None:
+    folder = pytester.path / "cassettes"
+    assert main(["synthesize", "huawei_ocr", "--out", str(folder)]) == 0
+    drifted = folder / "huawei_ocr" / "400-AIS.0101.yaml"
+    drifted.write_text(drifted.read_text().replace('"error_code":"AIS.0101"', '"error_code":"AIS.0199"'))
+    pytester.makepyfile(test_ocr=SOURCE_TEST)
+    result = pytester.runpytest("-v", "--vision-report", "r.json")
+    result.assert_outcomes(passed=37)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_recorded[[]huawei_ocr-general_text-429-APIG.0308-429-APIG.0308-1[]] PASSED*",
+            "huawei_ocr *37 *36 *36 *0 *0 *1 *97.3%",
+            "huawei_ocr: contract drift: undocumented huawei_ocr error 400 AIS.0199 (test_ocr.py::test_recorded[[]huawei_ocr-general_text-400-AIS.0199-400-AIS.0101-1[]])",
+        ]
+    )
+    import json
+
+    assert json.loads((pytester.path / "r.json").read_text())["drift"] == [
+        "undocumented huawei_ocr error 400 AIS.0199"
+    ]
+
+
+def test_source_cassettes_without_recordings_says_how_to_make_some(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_ocr=SOURCE_TEST)
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    folder = pytester.path / "cassettes"
+    assert (
+        f"test_ocr.py::test_recorded: vision_errors: source='cassettes' found no recorded huawei_ocr "
+        f"error in {folder}; record some with --vision-record, or synthesize them: visioncontract "
+        f"synthesize huawei_ocr --out {folder}"
+    ) in result.stdout.lines
+
+
+def test_source_cassettes_with_a_malformed_file(pytester: pytest.Pytester) -> None:
+    broken = pytester.path / "cassettes" / "broken.yaml"
+    broken.parent.mkdir()
+    broken.write_text("just: text\n")
+    pytester.makepyfile(test_ocr=SOURCE_TEST)
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    assert (
+        f"test_ocr.py::test_recorded: malformed cassette {broken}: not a vcrpy cassette: no "
+        "'interactions' list"
+    ) in result.stdout.lines
