@@ -231,7 +231,7 @@ def test_it(vision_error):
             '"azure_face", unconfirmed="yes"',
             "vision_errors: unconfirmed= must be True or False, got 'yes'",
         ),
-        ('"azure_face", source="tape"', "vision_errors: unknown source 'tape'; accepted: catalog, hypothesis"),
+        ('"azure_face", source="tape"', "vision_errors: unknown source 'tape'; accepted: catalog, hypothesis, cassettes"),
         (
             '"azure_face", operations=["detect"], categories=["quota"]',
             "vision_errors: no documented error of azure_face matches the filters (operations=['detect'], categories=['quota']); loosen operations=/categories=/codes=/exclude=",
