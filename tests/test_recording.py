@@ -20,7 +20,9 @@ from pytest_visioncontract.simulator import running
 KEY = "0123456789abcdef0123456789abcdef"
 ROOT = Path(__file__).resolve().parents[1]
 # an earlier recording of the same test (a synthesized cassette of the same error will do)
-PREVIOUS = (ROOT / "cassettes" / "azure_face" / "common-400-InvalidImage-decoding-error-image.yaml").read_bytes()
+PREVIOUS = (
+    ROOT / "cassettes" / "azure_face" / "common-400-InvalidImage-decoding-error-image.yaml"
+).read_bytes()
 
 CLIENT_TEST = """
 import os, pytest, requests
@@ -53,15 +55,24 @@ def run(pytester: pytest.Pytester, *args: str, env: dict[str, str]) -> pytest.Ru
 
 def test_the_simulator_serves_success_errors_on_demand_and_a_queue(simulator: str) -> None:
     assert requests.post(simulator + "/face/v1.2/detect").json()[0]["faceRectangle"]["width"] == 162
-    r = requests.post(simulator + "/face/v1.2/detect", headers={"X-Vision-Error": "azure_face:InvalidImage"})
+    r = requests.post(
+        simulator + "/face/v1.2/detect", headers={"X-Vision-Error": "azure_face:InvalidImage"}
+    )
     assert (r.status_code, r.json()["error"]["code"]) == (400, "InvalidImage")
-    queued = requests.post(simulator + "/_vision/queue", json={"provider": "huawei_ocr", "code": "APIG.0308", "times": 2})
+    queued = requests.post(
+        simulator + "/_vision/queue",
+        json={"provider": "huawei_ocr", "code": "APIG.0308", "times": 2},
+    )
     assert queued.json() == {"simulator": "queued 429-APIG.0308"}
-    statuses = [requests.post(simulator + "/v2/p1/ocr/general-text", json={}).status_code for _ in range(3)]
+    statuses = [
+        requests.post(simulator + "/v2/p1/ocr/general-text", json={}).status_code for _ in range(3)
+    ]
     assert statuses == [429, 429, 200]
     r = requests.post(simulator + "/", headers={"x-acs-action": "AddImage"})
     assert r.json()["Success"] is True
-    bad = requests.post(simulator + "/_vision/queue", json={"provider": "huawei_ocr", "code": "NOPE"})
+    bad = requests.post(
+        simulator + "/_vision/queue", json={"provider": "huawei_ocr", "code": "NOPE"}
+    )
     assert bad.status_code == 400 and "huawei_ocr documents no error 'NOPE'" in bad.text
 
 
@@ -76,7 +87,11 @@ def test_record_through_the_simulator_then_replay_without_it(
     assert KEY not in text and "REDACTED" in text
     assert cassette.stat().st_size < 5_000  # the 4 MB body is stored as its hash
     assert "body: sha256:" in text and "(4000000 bytes)" in text
-    assert "provenance: simulator" in text and "provider: azure_face" in text and "operation: detect" in text
+    assert (
+        "provenance: simulator" in text
+        and "provider: azure_face" in text
+        and "operation: detect" in text
+    )
     assert main(["lint", str(cassette)]) == 0
 
     # the simulator is stopped by now: replay alone serves the recorded error
@@ -87,7 +102,11 @@ def test_replay_only_by_default_and_nothing_reaches_the_network(pytester: pytest
     pytester.makepyfile(test_face=CLIENT_TEST)
     result = run(pytester, env={"AZURE_FACE_KEY": KEY, "SIM": "http://127.0.0.1:9"})
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*CannotOverwriteExistingCassetteException: Can't play back this request: the cassette doesn't exist, and record_mode 'none' doesn't record new ones."])
+    result.stdout.fnmatch_lines(
+        [
+            "*CannotOverwriteExistingCassetteException: Can't play back this request: the cassette doesn't exist, and record_mode 'none' doesn't record new ones."
+        ]
+    )
     assert not (pytester.path / "cassettes" / "test_face" / "detect-invalid-image.yaml").exists()
 
 
@@ -95,7 +114,9 @@ def test_a_credential_that_survives_scrubbing_fails_the_recording_and_writes_not
     pytester: pytest.Pytester, simulator: str
 ) -> None:
     pytester.makepyfile(
-        test_face=CLIENT_TEST.replace('"X-Vision-Error"', '"X-Custom-Token": os.environ["MY_API_TOKEN"], "X-Vision-Error"')
+        test_face=CLIENT_TEST.replace(
+            '"X-Vision-Error"', '"X-Custom-Token": os.environ["MY_API_TOKEN"], "X-Vision-Error"'
+        )
     )
     previous = pytester.path / "cassettes" / "test_face" / "detect-invalid-image.yaml"
     previous.parent.mkdir(parents=True)
@@ -125,7 +146,9 @@ def test_a_malformed_cassette_is_one_line(pytester: pytest.Pytester) -> None:
     result = run(pytester, env={"AZURE_FACE_KEY": KEY})
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
-        [f"pytest-visioncontract: cannot replay cassette {path}: not a YAML cassette: while parsing a flow node"]
+        [
+            f"pytest-visioncontract: cannot replay cassette {path}: not a YAML cassette: while parsing a flow node"
+        ]
     )
     assert path.read_text() == "interactions: ["
 
@@ -186,7 +209,14 @@ def test_with_pytest_recording():
     pass
 """
     )
-    result = run(pytester, "-p", "recording", "--vision-record", "once", env={"AZURE_FACE_KEY": KEY, "SIM": simulator})
+    result = run(
+        pytester,
+        "-p",
+        "recording",
+        "--vision-record",
+        "once",
+        env={"AZURE_FACE_KEY": KEY, "SIM": simulator},
+    )
     result.assert_outcomes(passed=2)
 
 
@@ -195,7 +225,9 @@ def test_invalid_record_mode_in_ini(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_ok(): pass")
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["ERROR: vision_record: expected one of none, once, new_episodes, all; got 'sometimes'"])
+    result.stderr.fnmatch_lines(
+        ["ERROR: vision_record: expected one of none, once, new_episodes, all; got 'sometimes'"]
+    )
 
 
 SOURCE_TEST = """
@@ -221,7 +253,9 @@ def test_source_cassettes_serves_every_recorded_error_and_reports_drift(
     folder = pytester.path / "cassettes"
     assert main(["synthesize", "huawei_ocr", "--out", str(folder)]) == 0
     drifted = folder / "huawei_ocr" / "400-AIS.0101.yaml"
-    drifted.write_text(drifted.read_text().replace('"error_code":"AIS.0101"', '"error_code":"AIS.0199"'))
+    drifted.write_text(
+        drifted.read_text().replace('"error_code":"AIS.0101"', '"error_code":"AIS.0199"')
+    )
     pytester.makepyfile(test_ocr=SOURCE_TEST)
     result = pytester.runpytest("-v", "--vision-report", "r.json")
     result.assert_outcomes(passed=37)
@@ -239,7 +273,9 @@ def test_source_cassettes_serves_every_recorded_error_and_reports_drift(
     ]
 
 
-def test_source_cassettes_without_recordings_says_how_to_make_some(pytester: pytest.Pytester) -> None:
+def test_source_cassettes_without_recordings_says_how_to_make_some(
+    pytester: pytest.Pytester,
+) -> None:
     pytester.makepyfile(test_ocr=SOURCE_TEST)
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
@@ -262,3 +298,112 @@ def test_source_cassettes_with_a_malformed_file(pytester: pytest.Pytester) -> No
         f"test_ocr.py::test_recorded: malformed cassette {broken}: not a vcrpy cassette: no "
         "'interactions' list"
     ) in result.stdout.lines
+
+
+def test_scrubbing_rules_per_provider() -> None:
+    from vcr.request import Request
+
+    from pytest_visioncontract.recording import Scrubber
+
+    scrub = Scrubber()
+    azure = scrub.request(
+        Request(
+            "POST",
+            "https://contoso-vision.cognitiveservices.azure.com/face/v1.2/detect",
+            b"jpeg",
+            {
+                "Ocp-Apim-Subscription-Key": KEY,
+                "Host": "contoso-vision.cognitiveservices.azure.com",
+            },
+        )
+    )
+    assert azure.uri == "https://resource.cognitiveservices.azure.com/face/v1.2/detect"
+    assert azure.headers["Ocp-Apim-Subscription-Key"] == "REDACTED"
+    assert azure.headers["Host"] == "resource.cognitiveservices.azure.com"
+    assert (
+        azure.body
+        == b"sha256:" + __import__("hashlib").sha256(b"jpeg").hexdigest().encode() + b" (4 bytes)"
+    )
+
+    huawei = scrub.request(
+        Request(
+            "POST",
+            "https://ocr.cn-north-4.myhuaweicloud.com/v2/0a1b2c3d4e5f67890a1b2c3d4e5f6789/ocr/general-text",
+            None,
+            {
+                "Authorization": "SDK-HMAC-SHA256 Access=AK, SignedHeaders=host, Signature=abc123",
+                "X-Auth-Token": "MIIT...token",
+                "X-Security-Token": "sts",
+                "X-Sdk-Date": "20261123T020000Z",
+            },
+        )
+    )
+    assert huawei.uri == "https://ocr.cn-north-4.myhuaweicloud.com/v2/PROJECT_ID/ocr/general-text"
+    assert {
+        huawei.headers[h]
+        for h in ("Authorization", "X-Auth-Token", "X-Security-Token", "X-Sdk-Date")
+    } == {"REDACTED"}
+
+    alibaba = scrub.request(
+        Request(
+            "POST",
+            "https://imagesearch.cn-shanghai.aliyuncs.com/?Action=SearchImageByPic&AccessKeyId=LTAI5tAbCdEfGhIjKlMn&Signature=xyz&SignatureNonce=n1&Timestamp=2026-11-23T02%3A00%3A00Z&SecurityToken=sts",
+            None,
+            {
+                "Authorization": "ACS3-HMAC-SHA256 Credential=LTAI5tAbCdEfGhIjKlMn,Signature=ff",
+                "x-acs-security-token": "sts",
+            },
+        )
+    )
+    assert alibaba.uri == (
+        "https://imagesearch.cn-shanghai.aliyuncs.com/?Action=SearchImageByPic&AccessKeyId=REDACTED"
+        "&Signature=REDACTED&SignatureNonce=REDACTED&Timestamp=REDACTED&SecurityToken=REDACTED"
+    )
+    assert alibaba.headers["Authorization"] == alibaba.headers["x-acs-security-token"] == "REDACTED"
+    # the same request with other volatile values still matches after scrubbing
+    again = scrub.request(Request("POST", alibaba.uri.replace("REDACTED", "other"), None, {}))
+    assert again.uri == alibaba.uri
+
+
+def test_bodies_as_side_files(tmp_path: Path) -> None:
+    from vcr.request import Request
+
+    from pytest_visioncontract.recording import Scrubber
+
+    scrubbed = Scrubber(bodies_dir=tmp_path / "bodies").request(
+        Request("POST", "https://api.bing.microsoft.com/v7.0/images/details", b"\x89PNG image", {})
+    )
+    digest = scrubbed.body.decode().split()[0].removeprefix("sha256:")
+    assert (tmp_path / "bodies" / f"{digest}.bin").read_bytes() == b"\x89PNG image"
+
+
+def test_visioncontract_serve_speaks_http_to_any_client(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest_visioncontract.cli", "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("visioncontract simulator on http://127.0.0.1:")
+        base = line.split(" on ")[1].strip()
+        done = subprocess.run(  # another language's client: curl
+            [
+                "curl",
+                "-s",
+                "-i",
+                "-H",
+                "X-Vision-Error: bing_image_search:RateLimitExceeded",
+                base + "/v7.0/images/search?q=x",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
+        assert done.stdout.startswith("HTTP/1.1 429 Too Many Requests")
+        assert '"_type":"ErrorResponse"' in done.stdout
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
