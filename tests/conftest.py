@@ -11,6 +11,9 @@ import hypothesis  # noqa: F401  (its pytest plugin imports it at every run's en
 import pytest
 import requests  # noqa: F401
 import urllib3  # noqa: F401
+import vcr.serialize
+import vcr.serializers.yamlserializer  # noqa: F401
+import yaml  # noqa: F401
 
 
 @pytest.fixture
