@@ -7,6 +7,7 @@ tools read ours), with a ``metadata`` block for provenance: where the interactio
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tempfile
@@ -198,20 +199,6 @@ def _body_text(response: Mapping[str, Any]) -> bytes:
     return value.encode("utf-8") if isinstance(value, str) else bytes(value or b"")
 
 
-def _provider_of(registry: Registry, request: Mapping[str, Any]) -> tuple[Catalog, str] | None:
-    uri = str(request.get("uri", ""))
-    headers = {
-        str(k): str(v[0] if isinstance(v, list) and v else v)
-        for k, v in (request.get("headers") or {}).items()
-    }
-    # providers with specific hosts first: "*" hosts would claim every request
-    for catalog in sorted(registry.all(), key=lambda c: "*" in c.hosts):
-        operation = catalog.operation_for(str(request.get("method", "GET")), uri, headers)
-        if operation is not None:
-            return catalog, operation
-    return None
-
-
 def _error_code(catalog: Catalog, document: Any) -> tuple[str | None, str | None]:
     if not isinstance(document, dict):
         return None, None
@@ -232,6 +219,8 @@ def _error_code(catalog: Catalog, document: Any) -> tuple[str | None, str | None
 def lint_file(path: Path, registry: Registry, secrets: Iterable[str] = ()) -> list[Finding]:
     """Everything wrong with one cassette: parse, provenance, secrets, schema, drift."""
     import json
+
+    from pytest_visioncontract.recording import route
 
     try:
         interactions, metadata = read(path)
@@ -274,7 +263,11 @@ def lint_file(path: Path, registry: Registry, secrets: Iterable[str] = ()) -> li
                 findings.append(
                     Finding(path, where, "secret", f"request header {header} is not scrubbed")
                 )
-        found = _provider_of(registry, interaction.request)
+        found = route(
+            registry,
+            str(interaction.request.get("method", "GET")),
+            str(interaction.request.get("uri", "")),
+        )
         status = (interaction.response.get("status") or {}).get("code", 0)
         if found is None or not isinstance(status, int) or status < 400:
             continue
@@ -348,17 +341,60 @@ def _wire(response: Mapping[str, Any]) -> WireResponse:
     )
 
 
-def _recorded(folder: Path) -> list[tuple[Path, int, Interaction]]:
-    """Every interaction of every cassette below ``folder`` (a malformed file: ValueError)."""
-    found: list[tuple[Path, int, Interaction]] = []
+@dataclass(frozen=True)
+class Recorded:
+    """One recorded error interaction, routed and parsed."""
+
+    path: Path
+    index: int
+    provider: str
+    operation: str
+    response: WireResponse
+    code: str | None
+    inner: str | None
+    problems: tuple[str, ...]
+
+
+def recorded_errors(folder: Path, registry: Registry) -> list[Recorded]:
+    """Every recorded error interaction below ``folder``, routed to its provider and operation.
+
+    Read and parsed once per state of the folder, however many marked tests ask: a case's cost
+    does not grow with the size of the cassettes around it. A malformed file: ValueError.
+    """
     if not folder.is_dir():
-        return found
-    for path in cassette_files([folder]):
+        return []
+    files = tuple(cassette_files([folder]))
+    state = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    return _parse_all(state, registry)
+
+
+@functools.lru_cache(maxsize=16)
+def _parse_all(state: tuple[tuple[str, int, int], ...], registry: Registry) -> list[Recorded]:
+    import json
+
+    from pytest_visioncontract.recording import route
+
+    found: list[Recorded] = []
+    for name, _mtime, _size in state:
+        path = Path(name)
         try:
             interactions, _ = read(path)
         except ValueError as exc:
             raise ValueError(f"malformed cassette {path}: {exc}") from None
-        found += [(path, index, item) for index, item in enumerate(interactions, 1)]
+        for index, interaction in enumerate(interactions, 1):
+            request = interaction.request
+            routed = route(registry, str(request.get("method", "GET")), str(request.get("uri", "")))
+            response = _wire(interaction.response)
+            if routed is None or response.status < 400:
+                continue
+            catalog, operation = routed
+            problems = tuple(envelope_problems(catalog.wire_format, response.body))
+            code, inner = (
+                (None, None) if problems else _error_code(catalog, json.loads(response.body))
+            )
+            found.append(
+                Recorded(path, index, catalog.provider, operation, response, code, inner, problems)
+            )
     return found
 
 
@@ -370,24 +406,19 @@ def recorded_cases(selection: Any, registry: Registry, folder: Path) -> list[Any
     served too, flagged as contract drift with a suggested catalog entry.
     """
     import dataclasses
-    import json
 
-    from pytest_visioncontract.recording import route
     from pytest_visioncontract.selection import Case, _wanted
 
     catalog = registry.get(selection.provider)
     cases = []
-    for path, index, interaction in _recorded(folder):
-        request = interaction.request
-        found = route(registry, str(request.get("method", "GET")), str(request.get("uri", "")))
-        response = _wire(interaction.response)
-        if found is None or found[0].provider != catalog.provider or response.status < 400:
+    for recorded in recorded_errors(folder, registry):
+        if recorded.provider != catalog.provider:
             continue
-        operation = found[1]
+        path, index, operation = recorded.path, recorded.index, recorded.operation
+        response, code, inner = recorded.response, recorded.code, recorded.inner
+        problems = recorded.problems
         if selection.operations is not None and operation not in selection.operations:
             continue
-        problems = envelope_problems(catalog.wire_format, response.body)
-        code, inner = (None, None) if problems else _error_code(catalog, json.loads(response.body))
         entry = next(
             (
                 e

@@ -366,7 +366,7 @@ def _from_entry_point(name: str, loaded: object) -> Catalog:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: load_registry caches it
 class Registry:
     """The catalogs in force: built in, from entry points, and from the user's files."""
 
