@@ -55,17 +55,7 @@ def interactions(provider: str, count: int) -> tuple[list[Request], list[dict[st
         operation = entry.operations[0] if entry.operations else "any"
         raw = example_request(catalog, operation)
         requests.append(Request(raw["method"], raw["uri"], None, {}))
-        wire = render(catalog, entry)
-        headers: dict[str, list[str]] = {}
-        for name, value in wire.headers:
-            headers.setdefault(name, []).append(value)
-        responses.append(
-            {
-                "status": {"code": wire.status, "message": wire.reason},
-                "headers": headers,
-                "body": {"string": wire.body},
-            }
-        )
+        responses.append(render(catalog, entry).as_vcr())
     return requests, responses
 
 

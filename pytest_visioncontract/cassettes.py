@@ -78,17 +78,6 @@ def _example_path(pattern: str) -> str:
     return path.replace("\\.", ".").replace("\\", "")
 
 
-def _response_dict(response: WireResponse) -> dict[str, Any]:
-    headers: dict[str, list[str]] = {}
-    for name, value in response.headers:
-        headers.setdefault(name, []).append(value)
-    return {
-        "status": {"code": response.status, "message": response.reason},
-        "headers": headers,
-        "body": {"string": response.body},
-    }
-
-
 def provenance(
     kind: str, catalog: Catalog, operation: str, *, when: datetime | None = None
 ) -> dict[str, str]:
@@ -114,7 +103,7 @@ def synthesize(catalog: Catalog, entry: Entry, operation: str, *, when: datetime
     request = Request(raw["method"], raw["uri"], raw["body"], raw["headers"])
     document = {
         "requests": [request],
-        "responses": [_response_dict(render(catalog, entry))],
+        "responses": [render(catalog, entry).as_vcr()],
         "metadata": {**provenance("synthetic", catalog, operation, when=when), "entry": entry.id},
     }
     text: str = serialize(document, _serializer())

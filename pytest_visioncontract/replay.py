@@ -189,18 +189,6 @@ def _length(body: Any) -> int:
         return 0
 
 
-def to_vcr(response: WireResponse) -> dict[str, Any]:
-    """A response in vcrpy's serialized form."""
-    headers: dict[str, list[str]] = {}
-    for name, value in response.headers:
-        headers.setdefault(name, []).append(value)
-    return {
-        "status": {"code": response.status, "message": response.reason},
-        "headers": headers,
-        "body": {"string": response.body},
-    }
-
-
 class _ServingCassette(Cassette):  # type: ignore[misc]
     """A cassette that answers every request from the current exchange and records nothing."""
 
@@ -227,7 +215,7 @@ class _ServingCassette(Cassette):  # type: ignore[misc]
         headers = {str(k): str(v) for k, v in dict(request.headers).items()}
         if exchange is None:
             raise UnexpectedRequest(OUTSIDE_CASE.format(request=f"{request.method} {request.uri}"))
-        return to_vcr(exchange.handle(request.method, request.uri, headers, request.body))
+        return exchange.handle(request.method, request.uri, headers, request.body).as_vcr()
 
 
 @contextlib.contextmanager

@@ -43,6 +43,17 @@ class WireResponse:
     def json(self) -> Any:
         return json.loads(self.body)
 
+    def as_vcr(self) -> dict[str, Any]:
+        """This response in vcrpy's serialized form (cassettes, and what vcrpy's stubs play)."""
+        headers: dict[str, list[str]] = {}
+        for name, value in self.headers:
+            headers.setdefault(name, []).append(value)
+        return {
+            "status": {"code": self.status, "message": self.reason},
+            "headers": headers,
+            "body": {"string": self.body},
+        }
+
     def describe(self, limit: int = 600) -> str:
         """A few readable lines: status line, headers, body."""
         lines = [f"HTTP {self.status} {self.reason}"]

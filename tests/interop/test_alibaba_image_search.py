@@ -23,16 +23,14 @@ the endpoint ``imagesearch.cn-shanghai.aliyuncs.com``.
   ``retry_after`` (ms), ``data`` (the body, plus ``statusCode``).
 
 ``test_every_documented_error_surfaces`` is the example in docs/sdks/alibabacloud-imagesearch.md
-(``test_docs_example_is_this_module`` keeps the two identical).
+(``tests/interop/test_sdk_docs.py`` keeps the two identical).
 """
 
 from __future__ import annotations
 
-import ast
 import io
 import types
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -56,7 +54,6 @@ from pytest_visioncontract.catalog import builtin_catalog
 from pytest_visioncontract.replay import UnexpectedRequest
 from pytest_visioncontract.wire import render
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "sdks" / "alibabacloud-imagesearch.md"
 PICTURE = "aGVsbG8="  # base64 of the image bytes
 
 
@@ -333,33 +330,3 @@ def test_advance_methods_ask_openplatform_and_the_plugin_refuses() -> None:
     (refused,) = exchange.unmatched
     assert refused.url == "https://openplatform.aliyuncs.com/?Product=ImageSearch"
     assert exchange.requests == []
-
-
-def test_docs_example_is_this_module() -> None:
-    """Every import and definition of the documentation's example is in this module, verbatim."""
-    text = DOC.read_text(encoding="utf-8")
-    example = text.split("```python\n", 1)[1].split("```", 1)[0]
-    source = Path(__file__).read_text(encoding="utf-8")
-    assert_example_in(example, source)
-
-
-def assert_example_in(example: str, source: str) -> None:
-    def imported(tree: ast.Module) -> set[tuple[str, str, str | None]]:
-        names: set[tuple[str, str, str | None]] = set()
-        for node in tree.body:
-            if isinstance(node, ast.ImportFrom):
-                names |= {(node.module or "", a.name, a.asname) for a in node.names}
-            elif isinstance(node, ast.Import):
-                names |= {("", a.name, a.asname) for a in node.names}
-        return names
-
-    tree = ast.parse(example)
-    missing = imported(tree) - imported(ast.parse(source))
-    assert not missing, f"the example imports what this module does not: {missing}"
-    lines = example.splitlines()
-    for node in tree.body:
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            continue
-        first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-        block = "\n".join(lines[first - 1 : node.end_lineno])
-        assert block in source, f"not in this module, verbatim:\n{block}"
