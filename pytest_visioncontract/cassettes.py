@@ -271,29 +271,33 @@ def lint_file(path: Path, registry: Registry, secrets: Iterable[str] = ()) -> li
         code, inner = _error_code(catalog, json.loads(body))
         known = {(e.status, e.code, e.inner_code) for e in catalog.entries}
         if (status, code, inner) not in known and (status, code, None) not in known:
-            suggestion = json.dumps(
-                {
-                    "status": status,
-                    "code": code,
-                    **({"inner_code": inner} if inner else {}),
-                    "message": "...",
-                    "operations": "*",
-                    "category": "...",
-                    "retryable": False,
-                    "source": {"section": f"recorded in {path.name}"},
-                }
-            )
             findings.append(
-                Finding(
-                    path,
-                    where,
-                    "drift",
-                    f"undocumented {catalog.provider} error {status} {code}"
-                    + (f"/{inner}" if inner else "")
-                    + f"; suggested catalog entry: {suggestion}",
-                )
+                Finding(path, where, "drift", undocumented(catalog, status, code, inner, path))
             )
     return findings
+
+
+def undocumented(
+    catalog: Catalog, status: int, code: str | None, inner: str | None, path: Path
+) -> str:
+    """The drift message for a recorded error the catalog lacks, with an entry to add."""
+    import json
+
+    suggestion = {
+        "status": status,
+        "code": code,
+        **({"inner_code": inner} if inner else {}),
+        "message": "...",
+        "operations": "*",
+        "category": "...",
+        "retryable": False,
+        "source": {"section": f"recorded in {path.name}"},
+    }
+    error = f"{status} {code}" + (f"/{inner}" if inner else "")
+    return (
+        f"undocumented {catalog.provider} error {error}; "
+        f"suggested catalog entry: {json.dumps(suggestion)}"
+    )
 
 
 def cassette_files(paths: Iterable[Path]) -> Iterator[Path]:
@@ -422,9 +426,7 @@ def recorded_cases(selection: Any, registry: Registry, folder: Path) -> list[Any
         if problems:
             drift = f"recorded body breaks the {catalog.wire_format} envelope: {problems[0]}"
         if entry is None:
-            drift = drift or f"undocumented {catalog.provider} error {response.status} {code}" + (
-                f"/{inner}" if inner else ""
-            )
+            drift = drift or undocumented(catalog, response.status, code, inner, path)
             entry = dataclasses.replace(
                 catalog.entries[0],
                 id=f"undocumented-{response.status}-{code or 'unknown'}",

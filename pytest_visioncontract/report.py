@@ -143,8 +143,6 @@ def terminal_lines(coverage: Sequence[ProviderCoverage]) -> list[str]:
             {(r["drift"], r["test_id"]) for r in c.cases if r.get("drift")}
         ):
             lines.append(f"{c.provider}: contract drift: {drift} ({test_id})")
-    if any(r.get("drift") for c in coverage for r in c.cases):
-        lines.append("visioncontract lint <cassettes> suggests a catalog entry for each drift")
     return lines
 
 

@@ -263,14 +263,13 @@ def test_source_cassettes_serves_every_recorded_error_and_reports_drift(
         [
             "*test_recorded[[]huawei_ocr-general_text-429-APIG.0308-429-APIG.0308-1[]] PASSED*",
             "huawei_ocr *37 *36 *36 *0 *0 *1 *97.3%",
-            "huawei_ocr: contract drift: undocumented huawei_ocr error 400 AIS.0199 (test_ocr.py::test_recorded[[]huawei_ocr-general_text-400-AIS.0199-400-AIS.0101-1[]])",
+            'huawei_ocr: contract drift: undocumented huawei_ocr error 400 AIS.0199; suggested catalog entry: {"status": 400, "code": "AIS.0199", "message": "...", "operations": "*", "category": "...", "retryable": false, "source": {"section": "recorded in 400-AIS.0101.yaml"}} (test_ocr.py::test_recorded[[]huawei_ocr-general_text-400-AIS.0199-400-AIS.0101-1[]])',
         ]
     )
     import json
 
-    assert json.loads((pytester.path / "r.json").read_text())["drift"] == [
-        "undocumented huawei_ocr error 400 AIS.0199"
-    ]
+    [drift] = json.loads((pytester.path / "r.json").read_text())["drift"]
+    assert drift.startswith("undocumented huawei_ocr error 400 AIS.0199; suggested catalog entry: ")
 
 
 def test_source_cassettes_without_recordings_says_how_to_make_some(
