@@ -112,3 +112,14 @@ def test_provider_pages_are_generated_from_the_catalogs() -> None:
         assert len(rows) == len(catalog.entries) + len(catalog.operations), catalog.provider
         for entry in catalog.entries:
             assert f"`{entry.code}`" in page
+
+
+def test_the_minimal_catalog_shown_in_catalogs_md_loads() -> None:
+    import json
+
+    from pytest_visioncontract.catalog import parse_catalog
+
+    page = (ROOT / "docs" / "catalogs.md").read_text(encoding="utf-8")
+    block = page.split("A minimal catalog:", 1)[1].split("```json\n", 1)[1].split("```", 1)[0]
+    catalog = parse_catalog(json.loads(block), "docs/catalogs.md")
+    assert (catalog.provider, len(catalog.entries)) == ("acme_vision", 1)
