@@ -38,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -262,6 +263,7 @@ class Run:
     way: str
     functions: int  # test functions in the file; the tests are functions x cases
     path: Path
+    args: tuple[str, ...] = ()  # more pytest arguments, e.g. ("-n", "2")
 
 
 def documented_cases() -> list[Case]:
@@ -275,7 +277,8 @@ def documented_cases() -> list[Case]:
     return cases
 
 
-def cassette_text(case: Case) -> str:
+def cassette_text(case: Case, method: str = "POST", uri: str = URL) -> str:
+    """A one-interaction vcrpy cassette: ``method uri`` answered with the case's response."""
     headers: dict[str, list[str]] = {}
     for name, value in case.headers:
         headers.setdefault(name, []).append(value)
@@ -284,27 +287,41 @@ def cassette_text(case: Case) -> str:
         "headers": headers,
         "body": {"string": case.body},
     }
-    request = Request("POST", URL, REQUEST_BODY, {"Content-Type": "application/json"})
+    request = Request(method, uri, REQUEST_BODY, {"Content-Type": "application/json"})
     text: str = serialize({"requests": [request], "responses": [response]}, yamlserializer)
     return text
+
+
+def case_record(case: Case) -> dict[str, object]:
+    """A case as JSON for the generated tests (``cases.json``)."""
+    return {
+        "id": case.id,
+        "code": case.code,
+        "status": case.status,
+        "reason": case.reason,
+        "headers": case.headers,
+        "body": case.body.decode("utf-8"),
+    }
+
+
+def write_recording_cassettes(module: Path, names: list[str], cassettes: dict[str, str]) -> None:
+    """pytest-recording's layout: ``<dir>/cassettes/<module>/<test node name>.yaml``.
+
+    One cassette per test: every function in ``names`` parametrized over the case ids.
+    """
+    folder = module.parent / "cassettes" / module.stem
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        for case_id, text in cassettes.items():
+            cassette = get_default_cassette_name(None, f"{name}[{case_id}]")
+            (folder / f"{cassette}.yaml").write_text(text)
 
 
 def generate(root: Path, cases: list[Case], sizes: tuple[int, ...]) -> list[Run]:
     """Write the client, the case data, the cassettes and one test file per (way, size)."""
     (root / "pytest.ini").write_text("[pytest]\n")  # keep rootdir and ini lookup inside root
     (root / "benchclient.py").write_text(CLIENT)
-    data = [
-        {
-            "id": c.id,
-            "code": c.code,
-            "status": c.status,
-            "reason": c.reason,
-            "headers": c.headers,
-            "body": c.body.decode("utf-8"),
-        }
-        for c in cases
-    ]
-    (root / "cases.json").write_text(json.dumps(data))
+    (root / "cases.json").write_text(json.dumps([case_record(c) for c in cases]))
     cassettes = {c.id: cassette_text(c) for c in cases}
     (root / "vcr_cassettes").mkdir()
     for case_id, text in cassettes.items():
@@ -316,13 +333,8 @@ def generate(root: Path, cases: list[Case], sizes: tuple[int, ...]) -> list[Run]
             names = [f"test_case_{i:02d}" for i in range(functions)]
             body = "".join(TESTS[way].replace("{name}", name) for name in names)
             path.write_text(HEADERS[way] + "\n" + body)
-            if way == "pytest_recording":  # <dir>/cassettes/<module>/<test node name>.yaml
-                folder = root / "cassettes" / path.stem
-                folder.mkdir(parents=True)
-                for name in names:
-                    for case_id, text in cassettes.items():
-                        cassette = get_default_cassette_name(None, f"{name}[{case_id}]")
-                        (folder / f"{cassette}.yaml").write_text(text)
+            if way == "pytest_recording":
+                write_recording_cassettes(path, names, cassettes)
             runs.append(Run(way, functions, path))
     return runs
 
@@ -336,7 +348,7 @@ def run_once(run: Run, expected: int) -> float:
     env["PYTHONPYCACHEPREFIX"] = str(run.path.parent / "pycache")
     start = time.perf_counter()
     done = subprocess.run(
-        command + EXTRA_ARGS.get(run.way, []),
+        command + EXTRA_ARGS.get(run.way, []) + list(run.args),
         cwd=run.path.parent,
         env=env,
         capture_output=True,
@@ -348,17 +360,40 @@ def run_once(run: Run, expected: int) -> float:
     match = SUMMARY.match(lines[-1]) if lines else None
     if done.returncode != 0 or match is None or int(match.group(1)) != expected:
         tail = "\n".join((done.stdout + done.stderr).splitlines()[-40:])
+        what = " ".join([f"{run.way} x{run.functions}", *run.args])
         sys.exit(
-            f"{run.way} x{run.functions}: expected {expected} passed, exit code 0; got exit code "
+            f"{what}: expected {expected} passed, exit code 0; got exit code "
             f"{done.returncode}, summary {lines[-1] if lines else '(none)'!r}\n{tail}"
         )
     return elapsed
 
 
-def machine() -> str:
-    versions = ", ".join(
-        f"{p} {version(p)}" for p in ("pytest", "vcrpy", "responses", "pytest-recording")
-    )
+def measure(
+    runs: list[Run],
+    repeats: int,
+    expected: Callable[[Run], int],
+    after: Callable[[Run], None] | None = None,
+) -> dict[Run, list[float]]:
+    """Every run ``repeats`` times, round-robin, after one untimed warm-up round.
+
+    Round 0 warms up (pyc, page cache) and checks outcomes like every other round: each run
+    must pass exactly ``expected(run)`` tests; ``after(run)`` may check more (and exit).
+    """
+    times: dict[Run, list[float]] = {run: [] for run in runs}
+    for round_ in range(repeats + 1):
+        for run in runs:
+            elapsed = run_once(run, expected(run))
+            if after is not None:
+                after(run)
+            if round_:
+                times[run].append(elapsed)
+        print(f"  round {round_ or 'warm-up'} done", file=sys.stderr, flush=True)
+    return times
+
+
+def machine(more: tuple[str, ...] = ()) -> str:
+    packages = ("pytest", "vcrpy", "responses", "pytest-recording", *more)
+    versions = ", ".join(f"{p} {version(p)}" for p in packages)
     return (
         f"machine: {platform.platform()}; {platform.python_implementation()} "
         f"{platform.python_version()}; {os.cpu_count()} CPUs\n{versions}"
@@ -410,14 +445,11 @@ def main(argv: list[str] | None = None) -> None:
         flush=True,
     )
 
-    times: dict[tuple[str, int], list[float]] = {(r.way, r.functions): [] for r in runs}
-    for round_ in range(repeats + 1):  # round 0 warms up (pyc, page cache) and checks outcomes
-        for run in runs:
-            per_function = 1 if run.way in ONE_TEST_PER_FUNCTION else len(cases)
-            elapsed = run_once(run, per_function * run.functions)
-            if round_:
-                times[run.way, run.functions].append(elapsed)
-        print(f"  round {round_ or 'warm-up'} done", file=sys.stderr, flush=True)
+    def expected(run: Run) -> int:
+        return (1 if run.way in ONE_TEST_PER_FUNCTION else len(cases)) * run.functions
+
+    measured = measure(runs, repeats, expected)
+    times = {(run.way, run.functions): measured[run] for run in runs}
 
     if plugin_state() != state:
         print("WARNING: the plugin's sources changed during the run; the numbers mix versions")
