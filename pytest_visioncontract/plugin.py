@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_visioncontract.cassettes import write_atomic
 from pytest_visioncontract.catalog import Registry, load_registry
 from pytest_visioncontract.errors import VisionContractError
 from pytest_visioncontract.recording import SCRUB_HEADERS, SCRUB_QUERY
@@ -476,9 +477,9 @@ class VisionSession:
         registry = self.config.stash[REGISTRY_KEY]
         coverage = report.summarize(self.records, registry)
         if self.json_path:
-            _write_atomic(self.json_path, report.as_json(coverage))
+            write_atomic(self.json_path, report.as_json(coverage))
         if self.html_path:
-            _write_atomic(self.html_path, report.as_html(coverage, registry))
+            write_atomic(self.html_path, report.as_html(coverage, registry))
         if self.fail_under is not None:
             pct = report.total_handled_pct(coverage)
             if pct < self.fail_under:
@@ -511,9 +512,3 @@ class VisionSession:
     def pytest_unconfigure(self) -> None:
         if self._server is not None:
             self._server.deactivate()
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
