@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_visioncontract.selection import Retry, VisionError
+
+if TYPE_CHECKING:
+    from pytest_visioncontract.replay import serve
 
 try:
     __version__ = version("pytest-visioncontract")
@@ -16,8 +18,17 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = ["Retry", "VisionError", "__version__", "serve"]
 
 
-def serve(drawn: Any, *, cap: int = 50) -> AbstractContextManager[Any]:
-    """Serve one response to every request inside the block (see ``replay.serve``)."""
-    from pytest_visioncontract import replay  # imports vcrpy: only when used
+def __getattr__(name: str) -> Any:
+    """``serve`` is resolved on first use: it imports vcrpy, which the plugin alone does not.
 
-    return replay.serve(drawn, cap=cap)
+    ``from pytest_visioncontract import serve`` (in a test module, at collection) also pays
+    vcrpy's one-time start-up there, so a user's first ``@given`` example served costs what
+    the others do and stays inside Hypothesis' deadline.
+    """
+    if name == "serve":
+        from pytest_visioncontract import replay
+
+        replay.warm_up()
+        globals()["serve"] = replay.serve
+        return replay.serve
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -288,6 +288,21 @@ class Server:
             self.exchange = None
 
 
+@functools.cache
+def warm_up() -> None:
+    """Pay the one-time costs of serving now rather than inside the first served example.
+
+    The first activation of vcrpy's patches imports its stubs for every HTTP library; the
+    first fault builds its exception classes. Inside a user's ``@given`` test that cost lands
+    on the first example and can exceed Hypothesis' deadline, so importing ``serve`` or
+    building a strategy (at collection) calls this once per process.
+    """
+    server = Server()
+    server.activate()
+    server.deactivate()
+    _fault_classes()
+
+
 @contextlib.contextmanager
 def serve(drawn: Any, *, cap: int = 50) -> Iterator[Exchange]:
     """Serve one response (a WireResponse, a Fault, or a drawn error) to every request inside.

@@ -94,7 +94,16 @@ def _selection(
         raise VisionContractError(
             f"no documented error of {provider} matches {selection.describe()}"
         )
+    _warm_up()
     return selection, catalog
+
+
+def _warm_up() -> None:
+    """Strategies are built at collection: serving's one-time cost is paid there, not by the
+    first example of a ``@given`` test (where it could exceed Hypothesis' deadline)."""
+    from pytest_visioncontract.replay import warm_up
+
+    warm_up()
 
 
 def _operations(selection: Selection, catalog: Catalog, entry: Entry) -> list[str]:
@@ -203,6 +212,7 @@ def malformed_responses(
 
 def faults() -> st.SearchStrategy[Fault]:
     """Network failures: a connection reset, a read timeout."""
+    _warm_up()
     return _FAULTS
 
 

@@ -3,23 +3,41 @@
 Each parser reads one seed document and returns its documented error rows. Nothing here
 imports ``pytest_visioncontract`` or reads the catalogs: the rows are the yardstick the
 catalogs are checked against.
+
+The seed documents live beside the checkout, not in it, so the parsed rows are also kept in
+the project as a snapshot of facts (``tests/data/documented_errors.json``). The catalogs are
+checked against the snapshot everywhere; the snapshot is checked against the seeds wherever
+they are. After a seed changes, rewrite the snapshot with::
+
+    python tests/seeds.py --write
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import re
+import sys
+import tempfile
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from itertools import pairwise
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 Kind = Literal["wire", "unconfirmed", "client_side"]
 
-#: ``<project>/../shared/seeds``, computed from this file's location (``<project>/tests/``).
-SEEDS_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
+#: ``<project>/../shared/seeds``, computed from this file's location (``<project>/tests/``);
+#: ``VISIONCONTRACT_SEEDS_DIR`` points elsewhere.
+SEEDS_DIR = Path(
+    os.environ.get("VISIONCONTRACT_SEEDS_DIR")
+    or Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
+)
+#: The parsed rows of every seed, kept in the project (facts only: no prose).
+SNAPSHOT = Path(__file__).resolve().parent / "data" / "documented_errors.json"
+SNAPSHOT_FORMAT = 1
 
 
 @dataclass(frozen=True)
@@ -325,3 +343,95 @@ def seed_rows(provider: str, seeds_dir: Path = SEEDS_DIR) -> list[SeedRow]:
     """Parse ``provider``'s seed document. Raises ``FileNotFoundError`` if it is missing."""
     filename, parse = PARSERS[provider]
     return parse((seeds_dir / filename).read_text(encoding="utf-8"))
+
+
+# --- the snapshot ------------------------------------------------------------------------------
+
+
+def snapshot_document(seeds_dir: Path = SEEDS_DIR) -> dict[str, Any]:
+    """Every provider's parsed seed rows, as the snapshot file holds them."""
+    return {
+        "format": SNAPSHOT_FORMAT,
+        "about": "Documented error rows parsed from the providers' error documentation by "
+        "tests/seeds.py; rewrite with `python tests/seeds.py --write`.",
+        "providers": {
+            provider: {
+                "seed": PARSERS[provider][0],
+                "rows": [asdict(row) for row in seed_rows(provider, seeds_dir)],
+            }
+            for provider in PROVIDERS
+        },
+    }
+
+
+def snapshot_rows(provider: str, path: Path = SNAPSHOT) -> list[SeedRow]:
+    """``provider``'s documented rows as the snapshot keeps them."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    if document.get("format") != SNAPSHOT_FORMAT:
+        raise ValueError(f"{path}: format {document.get('format')!r}, expected {SNAPSHOT_FORMAT}")
+    names = {f.name for f in fields(SeedRow)}
+    rows = []
+    for raw in document["providers"][provider]["rows"]:
+        if set(raw) != names:
+            raise ValueError(
+                f"{path}: {provider} row fields {sorted(raw)}, expected {sorted(names)}"
+            )
+        rows.append(SeedRow(**raw))
+    return rows
+
+
+def render_snapshot(document: dict[str, Any]) -> str:
+    """One row per line, so a seed change reads as a small diff."""
+    lines = ["{", f'  "format": {json.dumps(document["format"])},']
+    lines.append(f'  "about": {json.dumps(document["about"])},')
+    lines.append('  "providers": {')
+    providers = list(document["providers"].items())
+    for i, (provider, data) in enumerate(providers):
+        lines.append(f"    {json.dumps(provider)}: {{")
+        lines.append(f'      "seed": {json.dumps(data["seed"])},')
+        lines.append('      "rows": [')
+        rows = [f"        {json.dumps(row, ensure_ascii=False)}" for row in data["rows"]]
+        lines.append(",\n".join(rows))
+        lines.append("      ]")
+        lines.append("    }" + ("," if i < len(providers) - 1 else ""))
+    lines.append("  }")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def write_snapshot(seeds_dir: Path = SEEDS_DIR, path: Path = SNAPSHOT) -> None:
+    """Parse the seeds and replace the snapshot atomically (a parse error writes nothing)."""
+    text = render_snapshot(snapshot_document(seeds_dir))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--write", action="store_true", help=f"rewrite {SNAPSHOT.name}")
+    parser.add_argument("--seeds", type=Path, default=SEEDS_DIR, help="the seed documents' folder")
+    args = parser.parse_args(argv)
+    if not args.seeds.is_dir():
+        print(f"seeds.py: {args.seeds} is not a folder of seed documents", file=sys.stderr)
+        return 2
+    if args.write:
+        write_snapshot(args.seeds)
+        print(f"wrote {SNAPSHOT}")
+        return 0
+    current = SNAPSHOT.read_text(encoding="utf-8") if SNAPSHOT.exists() else ""
+    if render_snapshot(snapshot_document(args.seeds)) == current:
+        print(f"{SNAPSHOT.name} matches {args.seeds}")
+        return 0
+    print(f"{SNAPSHOT.name} differs from {args.seeds}; run with --write", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

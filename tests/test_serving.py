@@ -166,3 +166,47 @@ def test_after(local_server):
 """
     )
     pytester.runpytest().assert_outcomes(passed=4)
+
+
+FIRST_SERVE = """
+import sys
+
+import httpx, requests
+{imports}
+from pytest_visioncontract.wire import WireResponse
+
+URL = "https://myres.cognitiveservices.azure.com/computervision/imageanalysis:analyze"
+response = WireResponse(400, "Bad Request", (("Content-Type", "application/json"),), b"{{}}", None)
+session, client = requests.Session(), httpx.Client()  # an application's clients, made once
+before = set(sys.modules)
+with {serve}(response) as exchange:
+    session.get(URL)
+    client.get(URL)
+assert len(exchange.requests) == 2, exchange.requests
+print(sorted(set(sys.modules) - before))
+"""
+
+
+@pytest.mark.parametrize(
+    ("imports", "serve"),
+    [
+        ("from pytest_visioncontract import serve", "serve"),
+        (
+            "import pytest_visioncontract\n"
+            "from pytest_visioncontract.strategies import error_responses\n"
+            "error_responses('azure_image_analysis')",
+            "pytest_visioncontract.serve",  # resolved inside the example, as a test may
+        ),
+    ],
+    ids=["import-serve", "build-a-strategy"],
+)
+def test_the_first_served_example_does_no_one_time_work(
+    pytester: pytest.Pytester, imports: str, serve: str
+) -> None:
+    """vcrpy's start-up (importing itself and its stubs) happens when ``serve`` is imported or a
+    strategy is built, at collection, not inside the first example, where it would count
+    against Hypothesis' deadline. Measured as the modules the first serve imports: none."""
+    script = pytester.makepyfile(first_serve=FIRST_SERVE.format(imports=imports, serve=serve))
+    result = pytester.runpython(script)
+    assert result.ret == 0, result.stderr.str()
+    assert result.outlines[-1] == "[]", f"the first serve imported {result.outlines[-1]}"
