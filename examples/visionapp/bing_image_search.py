@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from visionapp._http import shared_httpx_client
 from visionapp.errors import (
     RETRYABLE_STATUSES,
     VisionAPIError,
@@ -61,7 +62,7 @@ class ImageSearchClient:
         self, key: str, *, endpoint: str = ENDPOINT, client: httpx.Client | None = None
     ) -> None:
         self.endpoint = endpoint.rstrip("/")
-        self.client = client or httpx.Client(timeout=10.0)
+        self.client = client or shared_httpx_client()
         self.key = key
 
     def search(
@@ -89,6 +90,7 @@ class ImageSearchClient:
             f"{self.endpoint}/{path}",
             params=params,
             headers={"Ocp-Apim-Subscription-Key": self.key},
+            timeout=10.0,
         )
         if response.is_error:
             raise error_from_response(response.status_code, response.headers, response.content)

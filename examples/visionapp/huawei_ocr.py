@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from visionapp._http import shared_httpx_client
 from visionapp.errors import (
     RETRYABLE_STATUSES,
     VisionAPIError,
@@ -63,7 +64,7 @@ class OCRClient:
         client: httpx.Client | None = None,
     ) -> None:
         self.base = f"https://ocr.{region}.myhuaweicloud.com/v2/{project_id}/ocr"
-        self.client = client or httpx.Client(timeout=30.0)
+        self.client = client or shared_httpx_client()
         self.token = token
 
     def general_text(self, image: bytes, *, detect_direction: bool = True) -> list[TextBlock]:
@@ -75,6 +76,7 @@ class OCRClient:
                 "image": base64.b64encode(image).decode("ascii"),
                 "detect_direction": detect_direction,
             },
+            timeout=30.0,
         )
         if response.is_error:
             raise error_from_response(response.status_code, response.headers, response.content)
