@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import filecmp
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -43,7 +45,7 @@ def test_committed_cassettes_lint_clean(capsys: pytest.CaptureFixture[str]) -> N
     assert capsys.readouterr().err == "256 cassette(s), 0 finding(s)\n"
 
 
-def _edit(tmp_path: Path, source: str, change) -> Path:  # type: ignore[no-untyped-def]
+def _edit(tmp_path: Path, source: str, change: Callable[[Any], object]) -> Path:
     data = yaml.safe_load((ROOT / "cassettes" / source).read_text())
     change(data)
     path = tmp_path / "edited.yaml"

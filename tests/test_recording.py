@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -200,24 +201,75 @@ cassettes.os.fsync = slow_fsync
     assert leftovers and all(name.startswith(".") for name in leftovers)
 
 
-def test_pytest_recording_can_be_installed_too(pytester: pytest.Pytester, simulator: str) -> None:
-    pytester.makepyfile(
-        test_both=CLIENT_TEST
-        + """
+# pytest-recording's cassette for test_with_pytest_recording (its default place and name). The
+# host does not exist: the test passes only if pytest-recording replays this file.
+PYTEST_RECORDING_CASSETTE = """\
+interactions:
+- request:
+    body: null
+    headers: {}
+    method: GET
+    uri: http://pytest-recording.invalid/hello
+  response:
+    body: {string: hello from a pytest-recording cassette}
+    headers:
+      Content-Type: [text/plain]
+    status: {code: 200, message: OK}
+version: 1
+"""
+
+# Three tests in one run, alternating plugins: this plugin's cassette test (CLIENT_TEST), a
+# pytest-recording test, then a vision_errors test.
+BOTH_PLUGINS_TEST = (
+    CLIENT_TEST
+    + """
 @pytest.mark.vcr
 def test_with_pytest_recording():
+    r = requests.get("http://pytest-recording.invalid/hello")
+    assert (r.status_code, r.text) == (200, "hello from a pytest-recording cassette")
+
+class OCRError(Exception):
     pass
+
+@pytest.mark.vision_errors("huawei_ocr", codes=["AIS.0101"], handled=(OCRError,))
+def test_vision_errors(vision_error):
+    r = requests.post("https://ocr.cn-north-4.myhuaweicloud.com/v2/p1/ocr/general-text", json={})
+    if not r.ok:
+        raise OCRError(r.json()["error_code"])
 """
-    )
+)
+
+
+def test_pytest_recording_can_be_installed_too(pytester: pytest.Pytester, simulator: str) -> None:
+    pytester.makepyfile(test_both=BOTH_PLUGINS_TEST)
+    theirs = pytester.path / "cassettes" / "test_both" / "test_with_pytest_recording.yaml"
+    theirs.parent.mkdir(parents=True)
+    theirs.write_text(PYTEST_RECORDING_CASSETTE)
     result = run(
         pytester,
         "-p",
         "recording",
+        "--strict-markers",
+        "-v",
         "--vision-record",
         "once",
+        "--vision-report",
+        "r.json",
         env={"AZURE_FACE_KEY": KEY, "SIM": simulator},
     )
-    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_detect_error PASSED*",
+            "*test_with_pytest_recording PASSED*",
+            "*test_vision_errors[[]huawei_ocr-*-400-AIS.0101[]] PASSED*",
+        ]
+    )
+    result.assert_outcomes(passed=3)
+    [case] = json.loads((pytester.path / "r.json").read_text())["cases"]
+    assert (case["entry"], case["verdict"]) == ("400-AIS.0101", "handled")
+    # each plugin wrote or kept its own cassette beside the test file
+    assert theirs.read_text() == PYTEST_RECORDING_CASSETTE
+    assert (pytester.path / "cassettes" / "test_both" / "detect-invalid-image.yaml").exists()
 
 
 def test_invalid_record_mode_in_ini(pytester: pytest.Pytester) -> None:
@@ -266,8 +318,6 @@ def test_source_cassettes_serves_every_recorded_error_and_reports_drift(
             'huawei_ocr: contract drift: undocumented huawei_ocr error 400 AIS.0199; suggested catalog entry: {"status": 400, "code": "AIS.0199", "message": "...", "operations": "*", "category": "...", "retryable": false, "source": {"section": "recorded in 400-AIS.0101.yaml"}} (test_ocr.py::test_recorded[[]huawei_ocr-general_text-400-AIS.0199-400-AIS.0101-1[]])',
         ]
     )
-    import json
-
     [drift] = json.loads((pytester.path / "r.json").read_text())["drift"]
     assert drift.startswith("undocumented huawei_ocr error 400 AIS.0199; suggested catalog entry: ")
 

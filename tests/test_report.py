@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from pytest_visioncontract.catalog import load_registry
+
 SUITE = """
 import pytest, requests
 
@@ -55,6 +57,17 @@ def test_json_report(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(SUITE)
     pytester.runpytest("--vision-report", "cov.json")
     document = json.loads((pytester.path / "cov.json").read_text())
+    # The verdict SUITE implies for each documented Bing error: the ServerError cases return
+    # before calling the client, Blocked escapes as KeyError, every other one raises VisionError.
+    not_handled = {
+        "500-ServerError-UnexpectedError": "not_exercised",
+        "500-ServerError-ResourceError": "not_exercised",
+        "500-ServerError-NotImplemented": "not_exercised",
+        "400-InvalidRequest-Blocked": "unhandled",
+    }
+    bing = load_registry().get("bing_image_search").servable_entries
+    expected_entries = {e.id: not_handled.get(e.id, "handled") for e in bing}
+    assert not_handled.keys() <= expected_entries.keys()
     assert document["providers"]["bing_image_search"] == {
         "title": "Bing Image Search v7",
         "documented": 13,
@@ -64,12 +77,13 @@ def test_json_report(pytester: pytest.Pytester) -> None:
         "not_exercised": 3,
         "not_run": 0,
         "handled_pct": 69.23,
-        "entries": document["providers"]["bing_image_search"]["entries"],
+        "entries": expected_entries,
     }
-    assert (
-        document["providers"]["bing_image_search"]["entries"]["400-InvalidRequest-Blocked"]
-        == "unhandled"
-    )
+    assert list(document["providers"]["bing_image_search"]["entries"]) == sorted(expected_entries)
+    assert document["providers"]["huawei_ocr"]["entries"] == {
+        "400-AIS.0101": "handled",
+        "429-APIG.0308": "handled",
+    }
     assert document["handled_pct"] == round(100 * 11 / 50, 2)
     blocked = [c for c in document["cases"] if c["entry"] == "400-InvalidRequest-Blocked"]
     assert blocked == [
@@ -105,14 +119,15 @@ def test_html_report_is_self_contained(pytester: pytest.Pytester) -> None:
     assert "{&quot;_type&quot;:&quot;ErrorResponse&quot;" in page  # ... and to the served body
 
 
+# Every test passes and all 15 run cases are handled: 13 + 2 of 50 documented = 30%.
+PASSING_SUITE = SUITE.replace(
+    'if vision_error.code == "ServerError":\n        return', "if False:\n        pass"
+).replace('raise KeyError("pretend bug")', "raise VisionError()")
+
+
 @pytest.mark.parametrize(("threshold", "code"), [("31", 1), ("30", 0)], ids=["below", "at"])
 def test_fail_under(pytester: pytest.Pytester, threshold: str, code: int) -> None:
-    pytester.makepyfile(
-        SUITE.replace(
-            'if vision_error.code == "ServerError":\n        return', "if False:\n        pass"
-        ).replace('raise KeyError("pretend bug")', "raise VisionError()")
-    )
-    # all 15 run cases handled: 13 + 2 of 50 documented = 30%
+    pytester.makepyfile(PASSING_SUITE)
     result = pytester.runpytest("--vision-fail-under", threshold)
     result.assert_outcomes(passed=15)
     assert result.ret == code
@@ -124,12 +139,31 @@ def test_fail_under(pytester: pytest.Pytester, threshold: str, code: int) -> Non
         result.stdout.fnmatch_lines(["documented errors handled 30.0% (required 30%)"])
 
 
-def test_fail_under_from_ini_and_header(pytester: pytest.Pytester) -> None:
-    pytester.makeini("[pytest]\nvision_fail_under = 99\n")
-    pytester.makepyfile(SUITE)
-    result = pytester.runpytest("--vision-report", "r.json")
-    result.stdout.fnmatch_lines(["visioncontract: hypothesis seed *, max_examples 50, fail under 99%, JSON report r.json"])
-    assert result.ret == 1
+@pytest.mark.parametrize(
+    ("ini", "args", "code", "line"),
+    [
+        ("31", [], 1, "FAIL: documented errors handled 30.0% is below --vision-fail-under 31%"),
+        ("30", [], 0, "documented errors handled 30.0% (required 30%)"),
+        ("99", ["--vision-fail-under", "30"], 0, "documented errors handled 30.0% (required 30%)"),
+    ],
+    ids=["ini-below", "ini-at", "option-overrides-ini"],
+)
+def test_fail_under_from_ini_and_header(
+    pytester: pytest.Pytester, ini: str, args: list[str], code: int, line: str
+) -> None:
+    pytester.makeini(f"[pytest]\nvision_fail_under = {ini}\n")
+    pytester.makepyfile(PASSING_SUITE)  # every test passes: only the threshold can fail the run
+    result = pytester.runpytest("--vision-report", "r.json", *args)
+    result.assert_outcomes(passed=15)
+    required = args[-1] if args else ini
+    result.stdout.fnmatch_lines(
+        [
+            f"visioncontract: hypothesis seed *, max_examples 50, fail under {required}%, JSON report r.json",
+            "*= vision contract: documented errors =*",
+            line,
+        ]
+    )
+    assert result.ret == code
 
 
 def test_same_numbers_under_xdist(pytester: pytest.Pytester) -> None:

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import datetime
 import email.utils
+import time
 
 import pytest
+import requests
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
+from pytest_visioncontract import serve
 from pytest_visioncontract.catalog import BUILTIN_PROVIDERS, load_registry
-from pytest_visioncontract.strategies import error_responses, faults, malformed_responses
+from pytest_visioncontract.strategies import (
+    DrawnError,
+    error_responses,
+    faults,
+    malformed_responses,
+)
 from pytest_visioncontract.wire import FAULT_KINDS, Fault, WireResponse, envelope_problems
 
 FAST = settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
@@ -34,24 +43,60 @@ def test_shrinks_to_the_documented_response() -> None:
 
 
 def test_variation_covers_what_the_documentation_leaves_open() -> None:
-    seen = set()
+    seen: set[str] = set()
 
     @settings(max_examples=300, database=None)
     @given(error_responses("azure_image_analysis", codes=["NotSupportedLanguage"]))
-    def collect(drawn):  # type: ignore[no-untyped-def]
+    def collect(drawn: DrawnError) -> None:
         seen.update(part.split(" ")[0] for part in drawn.variation.split(", "))
 
     collect()
     assert {"message", "no", "extra", "header"} <= seen
 
 
+def _wire(drawn: DrawnError) -> WireResponse:
+    """The response of a documented or malformed draw (only faults() draws a Fault)."""
+    assert isinstance(drawn.response, WireResponse), drawn
+    return drawn.response
+
+
+def _retry_after(drawn: DrawnError) -> str:
+    value = _wire(drawn).header("Retry-After")
+    assert value is not None, drawn
+    return value
+
+
+def _intended_delay(drawn: DrawnError) -> float:
+    """The wait the drawn response asks for, as the strategy chose it."""
+    delay = _wire(drawn).retry_after
+    assert delay is not None, drawn
+    return delay
+
+
 def test_retry_after_as_seconds_or_http_date() -> None:
-    dates = find(
-        error_responses("azure_face", codes=["429"]),
-        lambda d: "Retry-After as HTTP date" in d.variation,
+    throttled = error_responses("azure_face", codes=["429"])
+    # a delay far from zero, so a header that ignored it could not pass
+    seconds = find(
+        throttled,
+        lambda d: "Retry-After as HTTP date" not in d.variation and _intended_delay(d) >= 10,
     )
-    value = dict((k.lower(), v) for k, v in dates.response.headers)["retry-after"]
-    assert email.utils.parsedate_to_datetime(value) is not None
+    value = _retry_after(seconds)
+    assert value.isdigit(), value
+    assert int(value) == _intended_delay(seconds)
+
+    before = time.time()
+    dates = find(
+        throttled,
+        lambda d: "Retry-After as HTTP date" in d.variation and _intended_delay(d) >= 10,
+    )
+    after = time.time()
+    value = _retry_after(dates)
+    assert not value.isdigit()
+    when = email.utils.parsedate_to_datetime(value)
+    assert when.tzinfo is not None and when.utcoffset() == datetime.timedelta(0), value  # GMT
+    delay = _intended_delay(dates)
+    # drawn at some moment between before and after; an HTTP date keeps whole seconds
+    assert before + delay - 1 <= when.timestamp() <= after + delay, (value, delay)
 
 
 def test_filters_are_validated_like_the_marker() -> None:
@@ -63,9 +108,8 @@ def test_filters_are_validated_like_the_marker() -> None:
 
 @FAST
 @given(malformed_responses("bing_image_search"))
-def test_malformed_responses_are_broken(drawn) -> None:  # type: ignore[no-untyped-def]
-    response = drawn.response
-    assert isinstance(response, WireResponse)
+def test_malformed_responses_are_broken(drawn: DrawnError) -> None:
+    response = _wire(drawn)
     assert response.status >= 400
     if drawn.variation.startswith(("truncated", "empty_body", "html", "non_utf8")):
         assert envelope_problems("bing", response.body) != []
@@ -74,9 +118,25 @@ def test_malformed_responses_are_broken(drawn) -> None:  # type: ignore[no-untyp
 def test_malformed_responses_shrink_to_a_documented_status() -> None:
     minimal = find(malformed_responses("huawei_ocr"), lambda d: True)
     assert "proxy" not in minimal.variation
-    assert minimal.response.status == minimal.entry.status
+    assert _wire(minimal).status == minimal.entry.status
 
 
-@given(faults())
-def test_faults(fault: Fault) -> None:
-    assert fault.kind in FAULT_KINDS
+# what requests raises for each fault served with serve()
+FAULT_ERRORS: dict[str, type[requests.RequestException]] = {
+    "connection_reset": requests.ConnectionError,
+    "read_timeout": requests.ReadTimeout,
+}
+
+
+def test_fault_errors_cover_every_kind() -> None:
+    assert sorted(FAULT_ERRORS) == sorted(FAULT_KINDS)
+
+
+@pytest.mark.parametrize("kind", FAULT_KINDS)
+def test_faults(kind: str) -> None:
+    fault = find(faults(), lambda f: f.kind == kind)
+    assert fault == Fault(kind)
+    # what it draws is usable: served, the client's request fails the way the fault says
+    with serve(fault) as exchange, pytest.raises(FAULT_ERRORS[kind]):
+        requests.get("https://api.bing.microsoft.com/v7.0/images/search", params={"q": "x"})
+    assert len(exchange.requests) == 1

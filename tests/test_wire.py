@@ -7,7 +7,7 @@ import json
 import pytest
 
 from pytest_visioncontract.catalog import BUILTIN_PROVIDERS, load_registry
-from pytest_visioncontract.wire import envelope_problems, render
+from pytest_visioncontract.wire import WireResponse, envelope_problems, render
 
 
 @pytest.mark.parametrize("provider", BUILTIN_PROVIDERS)
@@ -20,9 +20,8 @@ def test_every_rendered_body_validates_against_its_envelope_schema(provider: str
         assert envelope_problems(catalog.wire_format, response.body) == [], entry.id
         assert response.status == entry.status
         assert response.reason  # every documented status has a reason phrase
-        assert response.header(
-            "Content-Type",
-        ).startswith("application/json")  # type: ignore[union-attr]
+        content_type = response.header("Content-Type")
+        assert content_type is not None and content_type.startswith("application/json"), entry.id
 
 
 @pytest.mark.parametrize("provider", BUILTIN_PROVIDERS)
@@ -48,7 +47,7 @@ def test_schema_rejects_a_wrong_envelope() -> None:
     assert envelope_problems("huawei", b"<html>502</html>")[0].startswith("body is not JSON")
 
 
-def _render(provider: str, **match: object):  # type: ignore[no-untyped-def]
+def _render(provider: str, **match: object) -> WireResponse:
     catalog = load_registry().get(provider)
     entry = next(e for e in catalog.entries if all(getattr(e, k) == v for k, v in match.items()))
     return render(catalog, entry)

@@ -256,6 +256,7 @@ def test_fault_variants_pinned(vision_error: VisionError) -> None:
         assert error.code == vision_error.code
         assert error.request_id == vision_error.response.header("x-acs-request-id")
         return
+    assert isinstance(error, UnretryableException)
     assert type(error) is UnretryableException
     assert type(error.inner_exception) is inner
     assert error.code is None
