@@ -13,7 +13,7 @@ import re
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +83,7 @@ def provenance(
 ) -> dict[str, str]:
     from pytest_visioncontract import __version__
 
-    stamp = (when or datetime.now(timezone.utc)).replace(microsecond=0).isoformat()
+    stamp = (when or datetime.now(UTC)).replace(microsecond=0).isoformat()
     return {
         "provenance": kind,
         "provider": catalog.provider,

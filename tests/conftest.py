@@ -7,13 +7,18 @@ from pathlib import Path
 # mix classes from two imports (requests' cookie jar checks fail). Import them once, up front.
 import aiohttp  # noqa: F401
 import httpx  # noqa: F401
-import hypothesis  # noqa: F401  (its pytest plugin imports it at every run's end)
+import hypothesis  # its pytest plugin imports it at every run's end
 import pytest
 import requests  # noqa: F401
 import urllib3  # noqa: F401
 import vcr.serialize
 import vcr.serializers.yamlserializer  # noqa: F401
 import yaml  # noqa: F401
+
+# Examples saved by an earlier run (.hypothesis/) are replayed first and can hide a failure a
+# fresh clone would see: the suite draws afresh every time, from its seeds alone.
+hypothesis.settings.register_profile("visioncontract-tests", database=None)
+hypothesis.settings.load_profile("visioncontract-tests")
 
 
 @pytest.fixture

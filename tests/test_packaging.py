@@ -115,3 +115,25 @@ def test_the_readme_reads_well_on_the_package_index(dist: Path) -> None:
             assert (ROOT / path).exists(), (
                 f"the README links to {path}, which is not in the project"
             )
+
+
+def test_ci_pins_every_declared_floor() -> None:
+    """.ci/run installs these pins in its second environment: one per core and test dependency."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / ".ci" / "floors.py"), "test"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    pins = dict(line.split("==") for line in done.stdout.split())
+    assert {"pytest", "hypothesis", "vcrpy", "jsonschema", "requests"} <= set(pins)
+    assert {"pytest-xdist", "pytest-recording", "httpx", "aiohttp", "urllib3"} <= set(pins)
+    assert all(re.fullmatch(r"\d+(\.\d+)*", version) for version in pins.values()), pins
+    unknown = subprocess.run(
+        [sys.executable, str(ROOT / ".ci" / "floors.py"), "interop"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert unknown.returncode == 1  # the SDKs are pinned with ==, not floored
+    assert "no '>=' floor in: azure-ai-vision-imageanalysis==1.0.0" in unknown.stderr
