@@ -28,7 +28,8 @@ from pytest_visioncontract.selection import (
 )
 
 if TYPE_CHECKING:
-    from pytest_visioncontract.replay import Exchange, Server  # noqa: F401 (used in a StashKey type)
+    from pytest_visioncontract.exchange import Exchange  # noqa: F401 (used in a StashKey type)
+    from pytest_visioncontract.replay import Server
 
 FIXTURE = "vision_error"
 RECORD_MODES = ("none", "once", "new_episodes", "all")
@@ -254,7 +255,7 @@ def vision_error(request: pytest.FixtureRequest) -> Generator[VisionError, None,
     case = getattr(request, "param", None)
     if not isinstance(case, (Case, PropertyCase)):
         pytest.fail(FIXTURE_WITHOUT_MARKER.format(name=request.node.name), pytrace=False)
-    from pytest_visioncontract.replay import Exchange, virtual_sleep
+    from pytest_visioncontract.exchange import Exchange, virtual_sleep
     from pytest_visioncontract.verdict import unexpected_request
 
     if isinstance(case, PropertyCase):  # each example sets its own case and script

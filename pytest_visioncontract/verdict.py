@@ -6,7 +6,7 @@ import traceback
 from dataclasses import dataclass
 from types import TracebackType
 
-from pytest_visioncontract.replay import Exchange, RecordedRequest
+from pytest_visioncontract.exchange import Exchange, RecordedRequest
 from pytest_visioncontract.selection import Case
 
 HANDLED = "handled"
