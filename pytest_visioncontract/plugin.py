@@ -6,9 +6,11 @@ Hooks and fixtures only; the work is done by the domain modules. vcrpy is import
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Generator, Sequence
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -28,7 +30,7 @@ from pytest_visioncontract.selection import (
 )
 
 if TYPE_CHECKING:
-    from pytest_visioncontract.exchange import Exchange  # noqa: F401 (used in a StashKey type)
+    from pytest_visioncontract.exchange import Exchange
     from pytest_visioncontract.replay import Server
 
 FIXTURE = "vision_error"
@@ -392,6 +394,57 @@ def pytest_runtest_makereport(
     return report
 
 
+ASYNC_WITHOUT_RUNNER = (
+    f"{MARKER}: {{name}} is an async def test and no plugin runs it: mark it "
+    "@pytest.mark.asyncio (pytest-asyncio, or its asyncio_mode = auto) or @pytest.mark.anyio "
+    "(anyio)"
+)
+
+
+class _Property:
+    """Stands in for a ``source="hypothesis"`` test function while it is called.
+
+    ``hypothesis.inner_test`` is the test function, as on a Hypothesis ``@given`` test, so an
+    async plugin that supports Hypothesis replaces it with a synchronous call of the coroutine
+    (anyio's plugin does, in its test runner and event loop). Calling the stand-in runs the
+    property: every example calls ``hypothesis.inner_test`` with the test's arguments.
+    """
+
+    def __init__(
+        self,
+        session: VisionSession,
+        item: pytest.Function,
+        prop: tuple[PropertyCase, Exchange, VisionError],
+        test: Any,
+    ) -> None:
+        self.hypothesis = SimpleNamespace(inner_test=test)
+        self._session = session
+        self._item = item
+        self._prop = prop
+
+    def __call__(self, **testargs: Any) -> None:
+        test = self.hypothesis.inner_test
+        if inspect.iscoroutinefunction(test):
+            pytest.fail(ASYNC_WITHOUT_RUNNER.format(name=self._item.name), pytrace=False)
+        from pytest_visioncontract.strategies import run_property
+
+        case, exchange, view = self._prop
+        failure, records = run_property(
+            self._item,
+            case,
+            exchange,
+            view,
+            call=lambda: test(**testargs),
+            seed=self._session.hypothesis_seed,
+            max_examples=case.selection.max_examples or self._session.max_examples,
+            pass_through=_PASS_THROUGH,
+            is_user_assertion=_is_user_assertion,
+        )
+        self._item.stash[RECORDS_KEY] = records
+        if failure is not None:
+            pytest.fail(failure, pytrace=False)
+
+
 class VisionSession:
     """Per-session state: the vcrpy server, the collected records, the report files."""
 
@@ -433,29 +486,25 @@ class VisionSession:
             if leaving and self._server is not None and self._server.active:
                 self._server.deactivate()
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> bool | None:
-        """Run a ``source="hypothesis"`` test as a property over drawn responses."""
+    @pytest.hookimpl(wrapper=True)
+    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> Generator[None, object, object]:
+        """Run a ``source="hypothesis"`` test as a property over drawn responses.
+
+        The test function is swapped for a :class:`_Property` for the call: pytest's own
+        ``pytest_pyfunc_call`` then runs the property, and an async plugin that runs Hypothesis
+        tests (anyio's turns ``obj.hypothesis.inner_test`` into a synchronous call in its test
+        runner) makes each example's coroutine run where the plugin runs coroutine tests.
+        pytest-asyncio has already made ``obj`` synchronous (in its event loop) by then.
+        """
         prop = pyfuncitem.stash.get(PROPERTY_KEY, None)
         if prop is None:
-            return None
-        from pytest_visioncontract.strategies import run_property
-
-        case, exchange, view = prop
-        failure, records = run_property(
-            pyfuncitem,
-            case,
-            exchange,
-            view,
-            seed=self.hypothesis_seed,
-            max_examples=case.selection.max_examples or self.max_examples,
-            pass_through=_PASS_THROUGH,
-            is_user_assertion=_is_user_assertion,
-        )
-        pyfuncitem.stash[RECORDS_KEY] = records
-        if failure is not None:
-            pytest.fail(failure, pytrace=False)
-        return True
+            return (yield)
+        original = pyfuncitem.obj
+        pyfuncitem.obj = _Property(self, pyfuncitem, prop, original)
+        try:
+            return (yield)
+        finally:
+            pyfuncitem.obj = original
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:

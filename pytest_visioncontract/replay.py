@@ -9,6 +9,7 @@ http.client, ...). Entering and leaving those patches costs more than a whole te
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -46,44 +47,65 @@ __all__ = [
 ]
 
 
-@functools.cache
-def _fault_classes() -> dict[str, type[BaseException]]:
-    """Exceptions a network fault raises, recognisable by every HTTP library vcrpy serves.
+FAULT_MESSAGES = {
+    "connection_reset": "Connection reset by peer (served by pytest-visioncontract)",
+    "read_timeout": "timed out (served by pytest-visioncontract)",
+}
+_FAULT_TAG = "_visioncontract_fault"  # set on the socket-level error a served fault raises
+LIBRARIES = ("socket", "httpx", "aiohttp")
 
-    The transport errors httpx and aiohttp raise for the failure (where installed) are combined
-    with the socket-level error that requests, urllib3 and http.client see and wrap.
+
+def fault_exception(kind: str, library: str = "socket", **context: Any) -> BaseException:
+    """The exception ``library`` raises when the network fails as ``kind`` says.
+
+    ``socket`` is what a socket call raises (``ConnectionResetError``, ``TimeoutError``): the
+    http.client level, where urllib3 and requests wrap it exactly as they wrap a real socket's
+    error. ``httpx`` takes the request (``request=``) and gives ``httpx.ReadError`` /
+    ``httpx.ReadTimeout``; ``aiohttp`` takes the effective ``aiohttp.ClientTimeout``
+    (``timeout=``) and gives ``aiohttp.ClientOSError`` for a reset and, for a stall, what
+    aiohttp raises when the first of its timers runs out: ``sock_read`` (aiohttp's
+    ``SocketTimeoutError``, ``ServerTimeoutError`` before 3.10) or ``total``
+    (``asyncio.TimeoutError``; also when no timer is set at all, where a real client would
+    wait forever). docs/robustness.md has the table; tests/test_fidelity.py proves it.
     """
-    reset: list[type[BaseException]] = []
-    timeout: list[type[BaseException]] = []
-    with contextlib.suppress(ImportError):
+    message = FAULT_MESSAGES[kind]
+    if library == "httpx":
         import httpx
 
-        reset.append(httpx.ReadError)
-        timeout.append(httpx.ReadTimeout)
-    with contextlib.suppress(ImportError):
+        httpx_error = httpx.ReadError if kind == "connection_reset" else httpx.ReadTimeout
+        return httpx_error(message, request=context.get("request"))
+    if library == "aiohttp":
         import aiohttp
 
-        reset.append(aiohttp.ClientOSError)
-        timeout.append(aiohttp.ServerTimeoutError)
+        if kind == "connection_reset":
+            return aiohttp.ClientOSError(errno.ECONNRESET, message)
+        if _aiohttp_read_timer(context.get("timeout")) == "sock_read":
+            sock_read = getattr(aiohttp, "SocketTimeoutError", aiohttp.ServerTimeoutError)
+            return sock_read(f"Timeout on reading data from socket ({message})")
+        return TimeoutError()  # what asyncio's timeout raises: no message
+    if library != "socket":
+        raise ValueError(f"unknown library {library!r}; known: {', '.join(LIBRARIES)}")
+    error: OSError = (
+        ConnectionResetError(errno.ECONNRESET, message)
+        if kind == "connection_reset"
+        else TimeoutError(message)
+    )
+    setattr(error, _FAULT_TAG, kind)
+    return error
 
-    def init(self: BaseException, *args: Any) -> None:
-        BaseException.__init__(self, *args)  # OSError.__new__ already set errno and strerror
 
-    return {
-        "connection_reset": type(
-            "ConnectionResetFault", (*reset, ConnectionResetError), {"__init__": init}
-        ),
-        "read_timeout": type("ReadTimeoutFault", (*timeout, TimeoutError), {"__init__": init}),
-    }
+def _aiohttp_read_timer(timeout: Any) -> str:
+    """Which of aiohttp's timers a stalled response runs out first: ``sock_read`` or ``total``."""
+    sock_read = getattr(timeout, "sock_read", None)
+    total = getattr(timeout, "total", None)
+    if sock_read is not None and (total is None or sock_read < total):
+        return "sock_read"
+    return "total"
 
 
-def fault_exception(kind: str) -> BaseException:
-    message = {
-        "connection_reset": "Connection reset by peer (served by pytest-visioncontract)",
-        "read_timeout": "The read operation timed out (served by pytest-visioncontract)",
-    }[kind]
-    errno = 104 if kind == "connection_reset" else 110
-    return _fault_classes()[kind](errno, message)
+def _served_fault(exc: BaseException) -> str | None:
+    kind = getattr(exc, _FAULT_TAG, None)
+    return kind if isinstance(kind, str) else None
 
 
 class _ServingCassette(Cassette):  # type: ignore[misc]
@@ -115,7 +137,7 @@ class _ServingCassette(Cassette):  # type: ignore[misc]
         try:
             answer = exchange.handle(request.method, request.uri, headers, request.body)
         except FaultRequested as requested:
-            raise fault_exception(requested.fault.kind) from None
+            raise fault_exception(requested.fault.kind) from None  # the socket level
         return answer.as_vcr()
 
 
@@ -147,6 +169,138 @@ def _quick_resets() -> Iterator[None]:
         vcr.patch.reset_patchers = build
 
 
+# --------------------------------------------------------------------------- fidelity
+#
+# Where vcrpy's stubs differ from the library they stand in for, the plugin corrects them while
+# its patches are on, so a client observes what a real server's bytes would show it
+# (tests/test_fidelity.py compares both sides cell by cell). These rely on vcrpy internals,
+# each named in PRIVATE_VCR_API and checked by tests/test_fidelity.py::test_vcrpy_internals_*.
+
+PRIVATE_VCR_API = (
+    "vcr.patch.reset_patchers() (the patchers force_reset re-applies; only for speed)",
+    "vcr.stubs.VCRHTTPResponse.getheaders and .recorded_response['headers'] (header order)",
+    "vcr.stubs.aiohttp_stubs.build_response(vcr_request, vcr_response, history) and "
+    "MockClientResponse (aiohttp's body methods)",
+    "vcrpy replaces httpx.HTTPTransport.handle_request, "
+    "httpx.AsyncHTTPTransport.handle_async_request and aiohttp.ClientSession._request "
+    "(the plugin wraps them to raise each library's own fault exceptions)",
+)
+
+
+def _ordered_getheaders(self: Any) -> list[tuple[str, str]]:
+    """``HTTPResponse.getheaders()`` in the order the response sent them (vcrpy's walks a set)."""
+    import vcr.stubs
+
+    return list(vcr.stubs.parse_headers(self.recorded_response["headers"]).items())
+
+
+def _httpx_patches() -> Iterator[Any]:
+    try:
+        import httpx
+    except ImportError:
+        return
+    sync_stub = httpx.HTTPTransport.handle_request
+    async_stub = httpx.AsyncHTTPTransport.handle_async_request
+
+    def handle_request(self: Any, request: Any) -> Any:
+        try:
+            return sync_stub(self, request)
+        except OSError as exc:
+            kind = _served_fault(exc)
+            if kind is None:
+                raise
+            raise fault_exception(kind, "httpx", request=request) from exc
+
+    async def handle_async_request(self: Any, request: Any) -> Any:
+        try:
+            return await async_stub(self, request)
+        except OSError as exc:
+            kind = _served_fault(exc)
+            if kind is None:
+                raise
+            raise fault_exception(kind, "httpx", request=request) from exc
+
+    yield mock.patch.object(httpx.HTTPTransport, "handle_request", handle_request)
+    yield mock.patch.object(httpx.AsyncHTTPTransport, "handle_async_request", handle_async_request)
+
+
+def _aiohttp_timeout(session: Any, kwargs: Mapping[str, Any]) -> Any:
+    """The ``ClientTimeout`` a request runs under, resolved as ``ClientSession._request`` does."""
+    import aiohttp
+
+    if "timeout" in kwargs:
+        timeout = kwargs["timeout"]
+        if isinstance(timeout, aiohttp.ClientTimeout):
+            return timeout
+        if timeout is None or isinstance(timeout, int | float):
+            return aiohttp.ClientTimeout(total=timeout)
+    return session.timeout  # absent, or aiohttp's own sentinel
+
+
+def _aiohttp_patches() -> Iterator[Any]:
+    try:
+        import aiohttp
+        from vcr.stubs import aiohttp_stubs
+    except ImportError:
+        return
+    request_stub = aiohttp.ClientSession._request
+    build_stub = aiohttp_stubs.build_response
+
+    idempotent: frozenset[str] = getattr(aiohttp.client, "IDEMPOTENT_METHODS", frozenset())
+
+    async def _request(self: Any, method: str, str_or_url: Any, **kwargs: Any) -> Any:
+        # aiohttp >= 3.11 sends an idempotent request once more when its connection breaks
+        # (RFC 9112 §9.3.1.1); the retry is answered by the script's next response, as a
+        # real server would answer it.
+        retries = int(method.upper() in idempotent and bool(getattr(self, "_retry_connection", 0)))
+        while True:
+            try:
+                return await request_stub(self, method, str_or_url, **kwargs)
+            except OSError as exc:
+                kind = _served_fault(exc)
+                if kind is None:
+                    raise
+                if kind == "connection_reset" and retries:
+                    retries -= 1
+                    continue
+                timeout = _aiohttp_timeout(self, kwargs)
+                raise fault_exception(kind, "aiohttp", timeout=timeout) from exc
+
+    def build_response(vcr_request: Any, vcr_response: Any, history: Any) -> Any:
+        """vcrpy's response, in the state of a real one whose whole body has arrived.
+
+        aiohttp's own ``read``/``text``/``json``/``release`` then run on it: the body is read
+        from the response's stream, the charset comes from Content-Type, ``json()`` checks the
+        content type, and a released response's body is gone, as aiohttp (per version) does.
+        """
+        response = build_stub(vcr_request, vcr_response, history)
+        response._body = None
+        response._released = False
+        if response._traces is None:
+            response._traces = []
+        return response
+
+    yield mock.patch.object(aiohttp.ClientSession, "_request", _request)
+    yield mock.patch.object(aiohttp_stubs, "build_response", build_response)
+    for name in ("read", "text", "json", "release"):
+        real = aiohttp.ClientResponse.__dict__[name]
+        yield mock.patch.object(aiohttp_stubs.MockClientResponse, name, real)
+
+
+@contextlib.contextmanager
+def _as_the_libraries_do() -> Iterator[None]:
+    """Correct vcrpy's stubs where a client would see them differ from a real server."""
+    import vcr.stubs
+
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(
+            mock.patch.object(vcr.stubs.VCRHTTPResponse, "getheaders", _ordered_getheaders)
+        )
+        for patcher in (*_httpx_patches(), *_aiohttp_patches()):
+            stack.enter_context(patcher)
+        yield
+
+
 class Server:
     """vcrpy's patches, entered once, answering from whichever exchange is current."""
 
@@ -170,6 +324,7 @@ class Server:
         stack = contextlib.ExitStack()
         stack.enter_context(Bound.use(path="<pytest-visioncontract>", record_mode=RecordMode.NONE))
         stack.enter_context(_quick_resets())
+        stack.enter_context(_as_the_libraries_do())
         self._stack = stack
 
     def deactivate(self) -> None:
@@ -193,15 +348,14 @@ class Server:
 def warm_up() -> None:
     """Pay the one-time costs of serving now rather than inside the first served example.
 
-    The first activation of vcrpy's patches imports its stubs for every HTTP library; the
-    first fault builds its exception classes. Inside a user's ``@given`` test that cost lands
-    on the first example and can exceed Hypothesis' deadline, so importing ``serve`` or
-    building a strategy (at collection) calls this once per process.
+    The first activation of vcrpy's patches imports its stubs for every HTTP library (and the
+    corrections the plugin makes to them). Inside a user's ``@given`` test that cost lands on
+    the first example and can exceed Hypothesis' deadline, so importing ``serve`` or building a
+    strategy (at collection) calls this once per process.
     """
     server = Server()
     server.activate()
     server.deactivate()
-    _fault_classes()
 
 
 @contextlib.contextmanager

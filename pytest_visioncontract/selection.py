@@ -64,8 +64,21 @@ BAD_FAULTS = (
     + "; got {got}"
 )
 BAD_RETRY = (
-    f"{MARKER}: retry= must be True, a dict or a Retry(times=, attempts=, honor_retry_after=, "
-    "cap=) with 1 <= times < attempts <= cap; got {got}"
+    f"{MARKER}: retry= must be True, a number of times N >= 1, a dict or a Retry(times=, "
+    "attempts=, honor_retry_after=, cap=, retryable=, not_retryable=) with "
+    "1 <= times < attempts <= cap; got {got}"
+)
+RETRY_NOT_STRINGS = (
+    f"{MARKER}: retry's {{field}} must be a code, inner code, entry id or category, or a list "
+    "of them; got {got}"
+)
+RETRY_UNKNOWN_ITEM = (
+    f"{MARKER}: unknown code, entry id or category {{value!r}} in retry's {{field}} for "
+    "{provider}; known categories: {categories}; known codes and entry ids: {known}"
+)
+RETRY_CONFLICT = (
+    f"{MARKER}: retry= makes {{documented}} (entry {{entry}}) both retryable (by {{widen!r}}) "
+    "and not retryable (by {narrow!r}); name each error on one side only"
 )
 BAD_MAX_EXAMPLES = f"{MARKER}: max_examples= must be a whole number from 1 to 10000, got {{got}}"
 SOURCE_ONLY = f"{MARKER}: {{name}}= applies to source='{{source}}' only"
@@ -85,29 +98,101 @@ def known_categories() -> tuple[str, ...]:
     return tuple(enum)
 
 
-@dataclass(frozen=True)
+DEFAULT_TIMES = 1
+DEFAULT_CAP = 20
+SPARE_ATTEMPTS = 2  # attempts default to times + 2: the recovering request and one spare
+
+
+@dataclass(frozen=True, init=False, repr=False)
 class Retry:
     """The retry contract: serve a retryable error ``times`` times, then the success response.
 
-    The case passes only if the client recovered within ``attempts`` requests and (with
-    ``honor_retry_after``) waited at least the served Retry-After before each retry. The plugin
-    refuses requests past ``cap``, so a client that retries forever fails instead of hanging.
+    The case passes only if the client recovered within ``attempts`` requests (by default
+    ``times + 2``) and (with ``honor_retry_after``) waited at least the served Retry-After before
+    each retry. The plugin refuses requests past ``cap`` (by default 20, or ``attempts`` if
+    larger), so a client that retries forever fails instead of hanging.
+
+    The contract applies to the errors the catalog marks retryable. ``retryable`` and
+    ``not_retryable`` adjust that judgement: each item is a code, inner code, entry id or
+    category, as in the marker's ``codes=`` and ``categories=``.
+
+    The values are checked when the marker is parsed (against the provider's catalog), so a
+    mistake is a one-line collection error rather than a traceback at import.
     """
 
-    times: int = 1
-    attempts: int = 3
-    honor_retry_after: bool = True
-    cap: int = 20
+    times: int
+    attempts: int
+    honor_retry_after: bool
+    cap: int
+    retryable: tuple[str, ...]
+    not_retryable: tuple[str, ...]
 
-    def __post_init__(self) -> None:
-        ok = all(
-            isinstance(v, int) and not isinstance(v, bool)
-            for v in (self.times, self.attempts, self.cap)
-        )
-        if not ok or not 1 <= self.times < self.attempts <= self.cap:
-            raise VisionContractError(BAD_RETRY.format(got=_show(self)))
-        if not isinstance(self.honor_retry_after, bool):
-            raise VisionContractError(BAD_RETRY.format(got=_show(self)))
+    def __init__(
+        self,
+        times: int = DEFAULT_TIMES,
+        attempts: int | None = None,
+        honor_retry_after: bool = True,
+        cap: int | None = None,
+        *,
+        retryable: str | Iterable[str] = (),
+        not_retryable: str | Iterable[str] = (),
+    ) -> None:
+        if attempts is None and _whole(times):
+            attempts = times + SPARE_ATTEMPTS
+        if cap is None:
+            cap = max(DEFAULT_CAP, attempts) if isinstance(attempts, int) else DEFAULT_CAP
+        fields = {
+            "times": times,
+            "attempts": attempts,
+            "honor_retry_after": honor_retry_after,
+            "cap": cap,
+            "retryable": _items(retryable),
+            "not_retryable": _items(not_retryable),
+        }
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)
+
+    def __repr__(self) -> str:
+        shown = [
+            f"times={self.times!r}",
+            f"attempts={self.attempts!r}",
+            f"honor_retry_after={self.honor_retry_after!r}",
+            f"cap={self.cap!r}",
+        ]
+        for name in ("retryable", "not_retryable"):
+            if getattr(self, name):
+                shown.append(f"{name}={getattr(self, name)!r}")
+        return f"Retry({', '.join(shown)})"
+
+    def judges_retryable(self, entry: Entry) -> bool:
+        """The entry's retryability under this contract: the catalog's, as the user adjusted it."""
+        names = _names(entry)
+        if names & set(self.not_retryable):
+            return False
+        if names & set(self.retryable):
+            return True
+        return entry.retryable
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _items(value: object) -> Any:
+    """Strings as a tuple; anything else as given, for the check to name."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, Iterable) and not isinstance(value, (bytes, Mapping)):
+        return tuple(value)
+    return value
+
+
+def _names(entry: Entry) -> set[str]:
+    """What an item of ``retryable``/``not_retryable`` may name an entry by."""
+    names = {entry.code, entry.id, entry.category}
+    if entry.inner_code:
+        names.add(entry.inner_code)
+    return names
 
 
 @dataclass(frozen=True)
@@ -157,11 +242,17 @@ class Case:
         return f"{label}-as-{self.variant}" if self.variant else label
 
     @property
+    def retryable(self) -> bool:
+        """The catalog's ``retryable``, as the marker's ``retry=`` adjusts it."""
+        retry = self.selection.retry
+        return retry.judges_retryable(self.entry) if retry else self.entry.retryable
+
+    @property
     def retry(self) -> Retry | None:
         """The retry contract, when the marker asks for it and the error is retryable."""
         retry = self.selection.retry
         plain = self.variant is None and self.drawn is None
-        return retry if retry and self.entry.retryable and plain else None
+        return retry if retry and self.retryable and plain else None
 
     def script(self) -> Sequence[WireResponse | Fault]:
         """What the requests of this case are answered with, in order (the last repeats)."""
@@ -261,19 +352,65 @@ def _faults(value: object) -> tuple[str, ...]:
     return names
 
 
-def _retry(value: object) -> Retry | None:
+def _retry(value: object, catalog: Catalog) -> Retry | None:
     if value is None or value is False:
         return None
     if value is True:
-        return Retry()
-    if isinstance(value, Retry):
-        return value
-    if isinstance(value, Mapping):
+        retry = Retry()
+    elif isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        retry = Retry(times=value)  # retry=N: serve the error N times
+    elif isinstance(value, Retry):
+        retry = value
+    elif isinstance(value, Mapping):
         try:
-            return Retry(**value)
+            retry = Retry(**value)
         except TypeError:
             raise VisionContractError(BAD_RETRY.format(got=_show(dict(value)))) from None
-    raise VisionContractError(BAD_RETRY.format(got=_show(value)))
+    else:
+        raise VisionContractError(BAD_RETRY.format(got=_show(value)))
+    _check_retry(retry, catalog)
+    return retry
+
+
+def _check_retry(retry: Retry, catalog: Catalog) -> None:
+    counts = (retry.times, retry.attempts, retry.cap)
+    if not all(_whole(v) for v in counts) or not 1 <= retry.times < retry.attempts <= retry.cap:
+        raise VisionContractError(BAD_RETRY.format(got=_show(retry)))
+    if not isinstance(retry.honor_retry_after, bool):
+        raise VisionContractError(BAD_RETRY.format(got=_show(retry)))
+    categories = known_categories()
+    names = set(categories)
+    for entry in catalog.entries:
+        names |= _names(entry)
+    for field in ("retryable", "not_retryable"):
+        items = getattr(retry, field)
+        if not isinstance(items, tuple) or not all(isinstance(i, str) for i in items):
+            raise VisionContractError(RETRY_NOT_STRINGS.format(field=field, got=_show(items)))
+        for item in items:
+            if item not in names:
+                raise VisionContractError(
+                    RETRY_UNKNOWN_ITEM.format(
+                        value=item,
+                        field=field,
+                        provider=catalog.provider,
+                        categories=_known(categories),
+                        known=_known(names - set(categories)),
+                    )
+                )
+    for entry in catalog.entries:
+        names_of = _names(entry)
+        widen = [i for i in retry.retryable if i in names_of]
+        narrow = [i for i in retry.not_retryable if i in names_of]
+        if widen and narrow:
+            raise VisionContractError(
+                RETRY_CONFLICT.format(
+                    documented=f"{entry.status} {entry.code}"
+                    + (f"/{entry.inner_code}" if entry.inner_code else ""),
+                    entry=entry.id,
+                    widen=widen[0],
+                    narrow=narrow[0],
+                )
+            )
 
 
 def _max_examples(value: object) -> int | None:
@@ -329,7 +466,7 @@ def parse_marker(args: Sequence[Any], kwargs: Mapping[str, Any], registry: Regis
         unconfirmed=_flag("unconfirmed", kwargs.get("unconfirmed", False)),
         source=source,
         faults=faults,
-        retry=_retry(kwargs.get("retry")),
+        retry=_retry(kwargs.get("retry"), catalog),
         max_examples=max_examples,
     )
 
@@ -413,7 +550,7 @@ class VisionError:
     message = property(lambda self: self.case.entry.filled_message)
     inner_message = property(lambda self: self.case.entry.filled_inner_message)
     category = property(lambda self: self.case.entry.category)
-    retryable = property(lambda self: self.case.entry.retryable)
+    retryable = property(lambda self: self.case.retryable)  # as retry= adjusts it
     entry = property(lambda self: self.case.entry)
     response = property(lambda self: self.case.response)
     variant = property(lambda self: self.case.variant)
@@ -425,12 +562,14 @@ class VisionError:
 
     @property
     def requests(self) -> list[Any]:
-        """The requests the client made (RecordedRequest: method, url, headers, body_length)."""
+        """Every request the test made, from every flow (task or thread), in order
+        (RecordedRequest: method, url, headers, body_length, operation)."""
         return list(self._exchange.requests)
 
     @property
     def waits(self) -> list[float]:
-        """Seconds the client slept (virtually) during the test, in order."""
+        """Seconds the flows that made requests slept (virtually), in order; zero-second
+        yields and the sleeps of flows that made no request (a heartbeat) are not waits."""
         return list(self._exchange.waits)
 
     @property

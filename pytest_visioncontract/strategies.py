@@ -22,7 +22,7 @@ import dataclasses
 import email.utils
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -245,6 +245,7 @@ def run_property(
     exchange: Any,
     view: Any,
     *,
+    call: Callable[[], object],
     seed: int,
     max_examples: int,
     pass_through: tuple[type[BaseException], ...],
@@ -252,12 +253,12 @@ def run_property(
 ) -> tuple[str | None, list[dict[str, Any]]]:
     """Run a marked test as a Hypothesis property over drawn responses.
 
-    Every example is served through the same exchange and judged by the same verdict rules as
-    a catalog case; a non-handled verdict fails the example, Hypothesis shrinks it, and the
-    minimal response comes back in the failure text. Returns (failure text or None, records).
+    ``call`` runs the test once, synchronously, with its arguments (for an async test: its
+    coroutine to completion, where the async plugin runs coroutine tests). Every example is
+    served through the same exchange and judged by the same verdict rules as a catalog case; a
+    non-handled verdict fails the example, Hypothesis shrinks it, and the minimal response comes
+    back in the failure text. Returns (failure text or None, records).
     """
-    import inspect
-
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as with_seed
 
@@ -265,9 +266,6 @@ def run_property(
     from pytest_visioncontract.selection import Case
     from pytest_visioncontract.verdict import HANDLED, judge
 
-    function = item.obj
-    wanted = inspect.signature(function).parameters
-    arguments = {name: value for name, value in item.funcargs.items() if name in wanted}
     records: dict[str, dict[str, Any]] = {}
     severity = {"handled": 0, "not_exercised": 1, "unhandled": 2}
 
@@ -293,7 +291,7 @@ def run_property(
         exchange.accepts = case.accepts
         view.case = case
         try:
-            function(**arguments)
+            call()
         except pass_through:
             raise
         except BaseException as exc:

@@ -6,7 +6,7 @@ import traceback
 from dataclasses import dataclass
 from types import TracebackType
 
-from pytest_visioncontract.exchange import Exchange, RecordedRequest
+from pytest_visioncontract.exchange import Exchange, Flow, RecordedRequest
 from pytest_visioncontract.selection import Case
 
 HANDLED = "handled"
@@ -41,13 +41,19 @@ RETRY_MESSAGE = (
     "vision_errors: retry contract broken for {documented} ({provider}, operation {operation})\n"
     "  served:     the error {times} time(s), then the success response; budget {attempts} "
     "requests{honor}\n"
+    "{flow}"
     "  happened:   {timeline}\n"
     "  {problem}"
 )
 CAPPED_MESSAGE = (
     "vision_errors: the client kept sending requests for {documented} ({provider}): the plugin "
-    "refused request {count} (cap {cap}).\n"
+    "refused request {count} (cap {cap}){of_flow}.\n"
     "  Bound the retries (a maximum number of attempts) so a persistent error ends them."
+)
+# Shown when more than one flow (asyncio task, else thread) made requests: which one is judged.
+FLOW_LINE = (
+    "  flow:       {name}, flow {number} of {count} that made requests (concurrent tasks or "
+    "threads are each served the script and judged on their own requests and waits)\n"
 )
 
 
@@ -93,10 +99,19 @@ def _where(tb: TracebackType | None) -> str:
     return f"\n              raised at {code.co_filename}:{last.tb_lineno} in {code.co_name}"
 
 
-def timeline(exchange: Exchange) -> str:
-    """What the client did, in order: requests (with what they got) and waits."""
+def timeline(exchange: Exchange, flow: Flow | None = None) -> str:
+    """What the client did, in order: requests (with what they got) and waits.
+
+    For one flow: its own requests, numbered from 1, and its own waits. Without one: the flow
+    that made the first request (the whole story when only one flow made requests).
+    """
+    if flow is None:
+        flows = exchange.requesting_flows
+        if not flows:
+            return "no request"
+        flow = flows[0]
     parts = []
-    for kind, value in exchange.events:
+    for kind, value in flow.events:
         if kind == "request":
             index = int(value)
             answer = exchange.script[min(index, len(exchange.script) - 1)]
@@ -107,35 +122,60 @@ def timeline(exchange: Exchange) -> str:
     return ", ".join(parts) or "no request"
 
 
-def _judge_retry(case: Case, exchange: Exchange, exc: BaseException | None) -> Verdict:
+def _flow_line(exchange: Exchange, flow: Flow) -> str:
+    flows = exchange.requesting_flows
+    if len(flows) < 2:
+        return ""
+    number = next(i for i, f in enumerate(flows, 1) if f is flow)
+    return FLOW_LINE.format(name=flow.name, number=number, count=len(flows))
+
+
+def _flow_problem(case: Case, flow: Flow) -> str | None:
+    """What is wrong with one flow that returned normally, or None."""
     retry = case.retry
     assert retry is not None  # callers check; not a user mistake
-    count = len(exchange.requests)
+    count = len(flow.requests)
     retry_after = case.response.retry_after
-    problem = None
-    if exc is not None:
-        problem = (
-            f"The client did not recover: {exception_line(exc)} escaped after {count} "
-            f"request(s); request {retry.times + 1} would have succeeded."
-        )
-    elif count <= retry.times:
-        problem = (
+    if count <= retry.times:
+        return (
             f"The client returned after {count} request(s) without retrying to the success "
             f"response (request {retry.times + 1})."
         )
-    elif count > retry.attempts:
-        problem = (
-            f"The client recovered only after {count} requests; the budget is {retry.attempts}."
-        )
-    elif retry.honor_retry_after and retry_after is not None:
-        for attempt, waited in enumerate(_waits_between_requests(exchange)[: retry.times], 1):
+    if count > retry.attempts:
+        return f"The client recovered only after {count} requests; the budget is {retry.attempts}."
+    if retry.honor_retry_after and retry_after is not None:
+        for attempt, waited in enumerate(_waits_between_requests(flow)[: retry.times], 1):
             if waited < retry_after:
-                problem = (
+                return (
                     f"The client waited {waited:g}s before retry {attempt}; the response asked "
                     f"for Retry-After {retry_after:g}s."
                 )
+    return None
+
+
+def _judge_retry(case: Case, exchange: Exchange, exc: BaseException | None) -> Verdict:
+    """Each flow that made requests is held to the contract on its own requests and waits."""
+    retry = case.retry
+    assert retry is not None  # callers check; not a user mistake
+    flows = exchange.requesting_flows
+    retry_after = case.response.retry_after
+    culprit: Flow | None = None
+    problem = None
+    if exc is not None:
+        # The flow that never reached the success response, else the one that asked last.
+        last = next(f for f, kind, _ in reversed(exchange.timeline) if kind == "request")
+        culprit = next((f for f in flows if len(f.requests) <= retry.times), last)
+        problem = (
+            f"The client did not recover: {exception_line(exc)} escaped after "
+            f"{len(culprit.requests)} request(s); request {retry.times + 1} would have succeeded."
+        )
+    else:
+        for flow in flows:
+            problem = _flow_problem(case, flow)
+            if problem is not None:
+                culprit = flow
                 break
-    if problem is None:
+    if problem is None or culprit is None:
         return Verdict(HANDLED, exception=None)
     honour = retry.honor_retry_after and retry_after is not None
     message = RETRY_MESSAGE.format(
@@ -145,17 +185,18 @@ def _judge_retry(case: Case, exchange: Exchange, exc: BaseException | None) -> V
         times=retry.times,
         attempts=retry.attempts,
         honor=f", Retry-After {retry_after:g}s to honour" if honour else "",
-        timeline=timeline(exchange),
+        flow=_flow_line(exchange, culprit),
+        timeline=timeline(exchange, culprit),
         problem=problem,
     )
     return Verdict(UNHANDLED, message, exception_line(exc) if exc else "did not recover")
 
 
-def _waits_between_requests(exchange: Exchange) -> list[float]:
-    """Total virtual sleep between request i and request i + 1, for each i."""
+def _waits_between_requests(flow: Flow) -> list[float]:
+    """Total virtual sleep of the flow between its request i and request i + 1, for each i."""
     waits: list[float] = []
     current: float | None = None
-    for kind, value in exchange.events:
+    for kind, value in flow.events:
         if kind == "request":
             if current is not None:
                 waits.append(current)
@@ -175,11 +216,14 @@ def judge(case: Case, exchange: Exchange, exc: BaseException | None) -> Verdict:
         )
         return Verdict(NOT_EXERCISED, message)
     if exchange.capped:
+        capped = next(f for f in exchange.flows if f.capped)
+        several = len(exchange.requesting_flows) > 1
         message = CAPPED_MESSAGE.format(
             documented=documented(case),
             provider=case.catalog.provider,
-            count=len(exchange.requests) + 1,
+            count=len(capped.requests) + 1,
             cap=exchange.cap,
+            of_flow=f" to {capped.name}" if several else "",
         )
         return Verdict(UNHANDLED, message, "kept retrying")
     if case.retry is not None:
@@ -188,7 +232,7 @@ def judge(case: Case, exchange: Exchange, exc: BaseException | None) -> Verdict:
         return Verdict(HANDLED)
     if case.selection.handled and isinstance(exc, case.selection.handled):
         return Verdict(HANDLED, exception=exception_line(exc))
-    answer = exchange.script[min(len(exchange.requests), len(exchange.script)) - 1]
+    answer = exchange.answers[-1]  # what the last request was answered with
     served = "\n".join("              " + line for line in answer.describe().splitlines())
     why = (
         NOT_LISTED.format(accepted=", ".join(t.__name__ for t in case.selection.handled))

@@ -6,6 +6,7 @@ from pathlib import Path
 # pytester's in-process runs drop the modules a run imported; HTTP clients re-imported half-way
 # mix classes from two imports (requests' cookie jar checks fail). Import them once, up front.
 import aiohttp  # noqa: F401
+import httpcore  # noqa: F401  (httpx 0.28 imports it lazily; a re-import makes new classes)
 import httpx  # noqa: F401
 import hypothesis  # its pytest plugin imports it at every run's end
 import pytest

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 CLIENT = """
@@ -142,3 +144,94 @@ def test_unknown_variant_is_a_clear_error(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(
         ["*vision_errors: faults= must be True, False or a list of variants; known variants: truncated, empty_body, html, wrong_content_type, no_content_type, non_utf8, connection_reset, read_timeout; got [[]'html', 'dns'[]]"]
     )
+
+
+def test_an_httpx_client_catching_builtins_is_unhandled(pytester: pytest.Pytester) -> None:
+    """httpx raises its own ReadTimeout / ReadError, neither a TimeoutError nor an OSError: a client
+    catching only the builtins crashes in production, and the plugin says so."""
+    pytester.makepyfile(
+        CLIENT
+        + """
+import asyncio, httpx
+
+def call():
+    try:
+        httpx.post(URL, json={})
+    except (asyncio.TimeoutError, ConnectionError) as exc:
+        raise OCRError(type(exc).__name__) from exc
+"""
+        + MARK.format(faults='["connection_reset", "read_timeout"]')
+        + "def test_it(vision_error):\n    call()\n"
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, failed=2)  # the documented 400 returns: handled
+    result.stdout.fnmatch_lines(
+        [
+            "  escaped:    httpx.ReadError: Connection reset by peer*",
+            "  escaped:    httpx.ReadTimeout: timed out*",
+        ],
+        consecutive=False,
+    )
+
+
+def test_an_aiohttp_client_meets_content_type_error(pytester: pytest.Pytester) -> None:
+    """aiohttp's json() refuses a body whose Content-Type is not JSON (ContentTypeError), also
+    under the plugin."""
+    pytester.makepyfile(
+        CLIENT
+        + """
+import aiohttp, asyncio
+
+def call():
+    async def go():
+        async with aiohttp.ClientSession() as s:
+            async with s.post(URL, json={}) as r:
+                return await r.json()
+    asyncio.run(go())
+"""
+        + MARK.format(faults='["html", "wrong_content_type", "no_content_type"]')
+        + "def test_it(vision_error):\n    call()\n"
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, failed=3)
+    result.stdout.fnmatch_lines(["  escaped:    aiohttp.client_exceptions.ContentTypeError: *"])
+
+
+@pytest.mark.parametrize(
+    ("kind", "library", "context", "expected"),
+    [
+        ("connection_reset", "socket", {}, ConnectionResetError),
+        ("read_timeout", "socket", {}, TimeoutError),
+        ("connection_reset", "httpx", {}, "httpx.ReadError"),
+        ("read_timeout", "httpx", {}, "httpx.ReadTimeout"),
+        ("connection_reset", "aiohttp", {}, "aiohttp.client_exceptions.ClientOSError"),
+        ("read_timeout", "aiohttp", {"total": 5.0}, TimeoutError),
+        ("read_timeout", "aiohttp", {"total": None, "sock_read": None}, TimeoutError),
+        ("read_timeout", "aiohttp", {"total": 5.0, "sock_read": 1.0}, "sock_read"),
+        ("read_timeout", "aiohttp", {"total": 1.0, "sock_read": 5.0}, TimeoutError),
+    ],
+)
+def test_fault_exception_is_the_librarys_own(
+    kind: str, library: str, context: dict[str, float | None], expected: type | str
+) -> None:
+    import aiohttp
+
+    from pytest_visioncontract.replay import fault_exception
+
+    extra: dict[str, Any] = {}
+    if library == "aiohttp":
+        extra["timeout"] = aiohttp.ClientTimeout(
+            total=context.get("total"), sock_read=context.get("sock_read")
+        )
+    error = fault_exception(kind, library, **extra)
+    if expected == "sock_read":  # SocketTimeoutError since aiohttp 3.10, ServerTimeoutError before
+        expected = getattr(aiohttp, "SocketTimeoutError", aiohttp.ServerTimeoutError)
+    name = f"{type(error).__module__}.{type(error).__qualname__}"
+    assert type(error) is expected or name == expected
+
+
+def test_fault_exception_knows_its_libraries() -> None:
+    from pytest_visioncontract.replay import fault_exception
+
+    with pytest.raises(ValueError, match="unknown library 'curl'; known: socket, httpx, aiohttp"):
+        fault_exception("read_timeout", "curl")
