@@ -4,17 +4,21 @@ The harness of ``tests/test_fidelity.py`` (and ``tests/interop/test_fidelity_azu
 
 - :class:`RealServer`, a loopback HTTP server (127.0.0.1, port 0, one thread per connection)
   that answers every request with one :class:`~pytest_visioncontract.wire.WireResponse` or one
-  real :class:`~pytest_visioncontract.wire.Fault`:
+  real :class:`~pytest_visioncontract.wire.Fault` (the async interop tests' truth too, through
+  ``tests/interop/loopback.py``):
 
   - a response is written as exactly its bytes: the status line, the response's own headers and
     nothing else, the body, then the connection is closed (HTTP/1.1 lets a close end a response
     that declares no length). No ``Content-Length``, ``Date`` or ``Server`` is added, because
     the plugin exposes none: both sides then deliver the same bytes, and any difference a
-    client shows comes from how it is served, not from what;
+    client shows comes from how it is served, not from what. With ``content_length=True`` (the
+    async interop tests) a ``Content-Length`` of the body is added after the response's headers, as a
+    real provider and the plugin's simulator send it;
   - ``connection_reset`` reads the whole request, then closes with ``SO_LINGER`` (1, 0), so the
-    kernel sends a TCP RST;
+    kernel sends a TCP RST instead of a FIN;
   - ``read_timeout`` reads the whole request and never answers: the client gives up on its own
-    (short) timeout.
+    (short) timeout. The connection is held until the client hangs up or the server stops
+    (:data:`STALL_LIMIT` at most).
 
 - :func:`observe_call` and :func:`outcome`, which turn what a client did into plain data:
   the exact class of an exception (module and qualified name) and which of the fixed
@@ -32,7 +36,8 @@ import json
 import socket
 import struct
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 # httpx >= 0.28 imports httpcore lazily and maps its exceptions through a table built once; a
@@ -44,13 +49,14 @@ import httpcore  # noqa: F401
 from pytest_visioncontract.catalog import builtin_catalog
 from pytest_visioncontract.wire import VARIANTS, Fault, WireResponse, render, success, variant
 
-STALL_LIMIT = 10.0  # seconds a stalled connection is held at most
+STALL_LIMIT = 30.0  # seconds a stalled (read_timeout) connection is held at most
 TIMEOUT = 0.2  # the clients' own read timeout, in seconds: what a stalled server runs into
 
 # The served side: a provider host the plugin answers (the real side uses 127.0.0.1).
 PLUGIN_BASE = "https://myres.cognitiveservices.azure.com"
 PATH = "/face/v1.2/detect?returnFaceId=false"
 PLUGIN_HOST = "myres.cognitiveservices.azure.com"
+SENT_HEADERS = {"Content-Type": "application/json", "Ocp-Apim-Subscription-Key": "k"}
 
 # ``except`` clauses whose verdict on an exception is part of what a client observes: each
 # library's documented exception types and the builtins clients catch. Libraries that are not
@@ -200,27 +206,32 @@ def shape(name: str) -> WireResponse | Fault:
 # --------------------------------------------------------------------------- the real server
 
 
-def encode(response: WireResponse) -> bytes:
-    """The bytes of a response: status line, its headers (and no others), body."""
+def encode(response: WireResponse, *, content_length: bool = False) -> bytes:
+    """The bytes of a response: status line, its headers (and no others, but a ``Content-Length``
+    of the body with ``content_length``), body."""
     head = [f"HTTP/1.1 {response.status} {response.reason}".rstrip()]
     head += [f"{name}: {value}" for name, value in response.headers]
+    if content_length:
+        head.append(f"Content-Length: {len(response.body)}")
     return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + response.body
 
 
 class RealServer:
-    """A loopback server answering every request with ``answer``; ``base`` is its URL."""
+    """A loopback server answering every request with ``answer``; ``base`` is its URL
+    (``http://127.0.0.1:<port>``), ``requests`` the request lines of the requests it read whole.
+    ``content_length``: add a ``Content-Length`` to every response (see :func:`encode`)."""
 
-    def __init__(self, answer: WireResponse | Fault) -> None:
+    def __init__(self, answer: WireResponse | Fault, *, content_length: bool = False) -> None:
         self.answer = answer
-        self.requests = 0
+        self.content_length = content_length
+        self.requests: list[str] = []
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._listener.settimeout(1)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._accepting = threading.Thread(target=self._accept, daemon=True)
         self.port: int = self._listener.getsockname()[1]
-        self.host = f"127.0.0.1:{self.port}"
-        self.base = f"http://{self.host}"
+        self.base = f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> RealServer:
         self._accepting.start()
@@ -250,19 +261,21 @@ class RealServer:
     def _serve(self, connection: socket.socket) -> None:
         with connection:
             connection.settimeout(5)
-            if not _read_request(connection):
+            request_line = _read_request(connection)
+            if request_line is None:
                 return
-            self.requests += 1
+            self.requests.append(request_line)
             answer = self.answer
             if isinstance(answer, WireResponse):
-                with contextlib.suppress(OSError):
-                    connection.sendall(encode(answer))
+                with contextlib.suppress(OSError):  # the client may have given up already
+                    connection.sendall(encode(answer, content_length=self.content_length))
                     connection.shutdown(socket.SHUT_WR)
             elif answer.kind == "connection_reset":
                 connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             else:  # read_timeout: say nothing until the client hangs up (or the server stops)
                 connection.settimeout(0.02)
-                while not self._stop.is_set():
+                deadline = time.monotonic() + STALL_LIMIT
+                while not self._stop.is_set() and time.monotonic() < deadline:
                     try:
                         if not connection.recv(65536):
                             return
@@ -272,34 +285,31 @@ class RealServer:
                         return
 
 
-def _read_request(connection: socket.socket) -> bool:
+def _read_request(connection: socket.socket) -> str | None:
+    """Reads one whole request (head and ``Content-Length`` body); its request line, or None
+    if the client closed or failed first."""
     data = b""
     try:
         while b"\r\n\r\n" not in data:
             chunk = connection.recv(65536)
             if not chunk:
-                return False
+                return None
             data += chunk
         head, _, body = data.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
         length = 0
-        for line in head.decode("latin-1").split("\r\n")[1:]:
+        for line in lines[1:]:
             name, _, value = line.partition(":")
             if name.strip().lower() == "content-length":
                 length = int(value.strip())
         while len(body) < length:
             chunk = connection.recv(65536)
             if not chunk:
-                return False
+                return None
             body += chunk
     except OSError:
-        return False
-    return True
-
-
-@contextlib.contextmanager
-def real_server(answer: WireResponse | Fault) -> Iterator[RealServer]:
-    with RealServer(answer) as server:
-        yield server
+        return None
+    return lines[0]
 
 
 # --------------------------------------------------------------------------- both sides
@@ -316,9 +326,9 @@ def through_plugin(client: Client, answer: WireResponse | Fault) -> dict[str, An
 
 
 def from_real_server(client: Client, answer: WireResponse | Fault) -> dict[str, Any]:
-    with real_server(answer) as server:
+    with RealServer(answer) as server:
         observed = client(server.base)
-    return {**observed, "requests made": server.requests}
+    return {**observed, "requests made": len(server.requests)}
 
 
 def run(coroutine: Awaitable[dict[str, Any]]) -> dict[str, Any]:

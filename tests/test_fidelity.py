@@ -30,6 +30,7 @@ import requests
 import urllib3
 from fidelity import (
     PATH,
+    SENT_HEADERS,
     SHAPES,
     TIMEOUT,
     Client,
@@ -45,7 +46,6 @@ from fidelity import (
 )
 
 TLS = ssl.create_default_context()  # made once: an httpx client otherwise builds one each time
-SENT_HEADERS = {"Content-Type": "application/json", "Ocp-Apim-Subscription-Key": "k"}
 
 
 def requests_client(base: str) -> dict[str, Any]:
@@ -279,7 +279,7 @@ def test_urllib3_gets_vcrpys_response_class() -> None:
         with urllib3.PoolManager(timeout=TIMEOUT) as pool:
             return type(pool.request("POST", base + PATH, body=body_json()))
 
-    with fidelity.real_server(shape("documented")) as server:
+    with fidelity.RealServer(shape("documented")) as server:
         assert issubclass(response_type(server.base), urllib3.BaseHTTPResponse)
     with serve(shape("documented")):
         served = response_type(fidelity.PLUGIN_BASE)

@@ -48,6 +48,7 @@ from darabonba.exceptions import RetryError, UnretryableException
 from darabonba.policy.retry import RetryOptions
 from darabonba.runtime import RuntimeOptions
 from Tea.exceptions import TeaException
+from test_alibaba_image_search_async import RETRY_OPTIONS  # defined in the async docs example
 
 from pytest_visioncontract import VisionError, serve
 from pytest_visioncontract.catalog import builtin_catalog
@@ -287,19 +288,6 @@ def test_runtime_options_autoretry_is_ignored(vision_error: VisionError) -> None
     with pytest.raises(AlibabaCloudException):
         image_search_client().search_image_by_pic_with_options(request, runtime)
     assert len(vision_error.requests) == 1
-
-
-RETRY_OPTIONS = RetryOptions(
-    retryable=True,
-    retry_condition=[
-        {
-            "maxAttempts": 3,
-            "exception": ["ThrottlingException", "ServerException"],
-            "errorCode": ["SearchTimeout", "TimeoutForTransferImage"],
-            "backoff": {"policy": "Fixed", "period": 200},
-        }
-    ],
-)
 
 
 @pytest.mark.vision_errors(

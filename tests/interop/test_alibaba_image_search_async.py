@@ -175,7 +175,7 @@ async def test_loopback_truth(kind: str | None) -> None:
         serving(served("alibaba_image_search", "400-BadRequest", kind)) as server,
         pytest.raises(Exception) as caught,
     ):
-        await search_async(loopback_client(server.url), runtime)
+        await search_async(loopback_client(server.base), runtime)
     assert server.requests == ["POST / HTTP/1.1"]
     assert seen(caught.value, 400, "BadRequest") == LOOPBACK[kind]
 
@@ -221,7 +221,7 @@ async def test_the_async_backoff_blocks_the_event_loop() -> None:
             await asyncio.sleep(0.01)
 
     with serving(served("alibaba_image_search", "500-InternalError", None)) as server:
-        client = loopback_client(server.url, options)
+        client = loopback_client(server.base, options)
         task = asyncio.create_task(ticker())
         await asyncio.sleep(0.05)
         with pytest.raises(ServerException):

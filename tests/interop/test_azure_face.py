@@ -114,12 +114,8 @@ def served_on(vision_error: VisionError) -> str:
     return "detect" if vision_error.operation == "any" else vision_error.operation
 
 
-@pytest.mark.vision_errors("azure_face")
-def test_every_operation_surfaces_status_and_code(vision_error: VisionError) -> None:
-    operation = served_on(vision_error)
-    with pytest.raises(HttpResponseError) as caught:
-        OPERATION_CALLS[operation]()
-    error = caught.value
+def assert_surfaces(error: HttpResponseError, vision_error: VisionError, operation: str) -> None:
+    """``error`` carries the documented status, code and message; one request, on ``operation``."""
     assert error.status_code == vision_error.status
     assert error.error is not None
     assert error.error.code == vision_error.code
@@ -131,6 +127,21 @@ def test_every_operation_surfaces_status_and_code(vision_error: VisionError) -> 
     if isinstance(error.model, FaceErrorResponse):
         assert error.model.error.code == vision_error.code
     assert [r.operation for r in vision_error.requests] == [operation]
+
+
+def path_of(vision_error: VisionError) -> str:
+    """The path an error takes through the SDK (see ``FAULTS``)."""
+    if served_on(vision_error) in UNMODELLED:
+        return "raw"
+    return "mapped" if vision_error.status in MAPPED_STATUSES else "read"
+
+
+@pytest.mark.vision_errors("azure_face")
+def test_every_operation_surfaces_status_and_code(vision_error: VisionError) -> None:
+    operation = served_on(vision_error)
+    with pytest.raises(HttpResponseError) as caught:
+        OPERATION_CALLS[operation]()
+    assert_surfaces(caught.value, vision_error, operation)
 
 
 @pytest.mark.vision_errors("azure_face", operations=["detect"])
@@ -229,17 +240,9 @@ FAULTS: dict[tuple[str | None, str], tuple[type[BaseException], bool, bool]] = {
     handled=(HttpResponseError, ServiceResponseError, ValueError),
 )
 def test_fault_variants_pinned(vision_error: VisionError) -> None:
-    operation = served_on(vision_error)
-    path = (
-        "raw"
-        if operation in UNMODELLED
-        else "mapped"
-        if vision_error.status in MAPPED_STATUSES
-        else "read"
-    )
-    exception_type, status_kept, code_kept = FAULTS[vision_error.variant, path]
+    exception_type, status_kept, code_kept = FAULTS[vision_error.variant, path_of(vision_error)]
     with pytest.raises(exception_type) as caught:
-        OPERATION_CALLS[operation]()
+        OPERATION_CALLS[served_on(vision_error)]()
     error = caught.value
     assert type(error) is exception_type
     status = getattr(error, "status_code", None)

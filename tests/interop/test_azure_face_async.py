@@ -29,7 +29,6 @@ from azure.ai.vision.face.aio import FaceAdministrationClient, FaceClient, FaceS
 from azure.ai.vision.face.models import (
     CreateLivenessSessionContent,
     FaceDetectionModel,
-    FaceErrorResponse,
     FaceRecognitionModel,
     LivenessOperationMode,
 )
@@ -43,18 +42,20 @@ from azure.core.exceptions import (
     ServiceResponseTimeoutError,
 )
 from azure.core.rest import HttpRequest
-from loopback import KINDS, SHORT_TIMEOUT, Seen, kind_id, served, serving
+from loopback import KINDS, SHORT_TIMEOUT, Seen, azure_seen, kind_id, served, serving
+from test_azure_face import (
+    CREDENTIAL,
+    ENDPOINT,
+    FACE_1,
+    FACE_2,
+    IMAGE,
+    NO_RETRIES,
+    assert_surfaces,
+    path_of,
+    served_on,
+)
 
 from pytest_visioncontract import VisionError
-
-ENDPOINT = "https://myres.cognitiveservices.azure.com"
-CREDENTIAL = AzureKeyCredential("test-key")
-IMAGE = b"\xff\xd8\xff\xe0\x00\x10JFIF"
-FACE_1 = "c5c24a82-6845-4031-9d5d-978df9175426"
-FACE_2 = "015839fb-fbd9-4f79-ace9-7675fc2f1dd9"
-NO_RETRIES: dict[str, Any] = {"retry_total": 0}  # one request per case: no SDK retries
-UNMODELLED = {"person_group", "face_list", "person_directory"}
-MAPPED_STATUSES = {401, 404, 409}  # the SDK raises these before reading the body (error_map)
 
 
 async def detect(endpoint: str = ENDPOINT, **kwargs: Any) -> Any:
@@ -132,24 +133,13 @@ OPERATION_CALLS: dict[str, Callable[..., Awaitable[Any]]] = {
 }
 
 
-def served_on(vision_error: VisionError) -> str:
-    return "detect" if vision_error.operation == "any" else vision_error.operation
-
-
 @pytest.mark.asyncio
 @pytest.mark.vision_errors("azure_face")
 async def test_every_operation_surfaces_status_and_code(vision_error: VisionError) -> None:
     operation = served_on(vision_error)
     with pytest.raises(HttpResponseError) as caught:
         await OPERATION_CALLS[operation](ENDPOINT, **NO_RETRIES)
-    error = caught.value
-    assert error.status_code == vision_error.status
-    assert error.error is not None
-    assert error.error.code == vision_error.code
-    assert error.error.message == vision_error.message
-    modelled = operation not in UNMODELLED and vision_error.status not in MAPPED_STATUSES
-    assert isinstance(error.model, FaceErrorResponse) is modelled
-    assert [r.operation for r in vision_error.requests] == [operation]
+    assert_surfaces(caught.value, vision_error, operation)
 
 
 @pytest.mark.asyncio
@@ -214,23 +204,6 @@ PATHS: dict[str, tuple[str, str, int, str]] = {
 }
 
 
-def path_of(vision_error: VisionError) -> str:
-    if served_on(vision_error) in UNMODELLED:
-        return "raw"
-    return "mapped" if vision_error.status in MAPPED_STATUSES else "read"
-
-
-def seen(error: BaseException, status: int, code: str) -> Seen:
-    inner = getattr(error, "inner_exception", None)
-    odata = getattr(error, "error", None)
-    return Seen(
-        type(error),
-        None if inner is None or inner is error else type(inner),
-        getattr(error, "status_code", None) == status,
-        getattr(odata, "code", None) == code,
-    )
-
-
 RESET = Seen(ServiceRequestError, aiohttp.ClientOSError, False, False)  # sync: ServiceResponseError
 TIMEOUT = Seen(ServiceResponseTimeoutError, aiohttp.SocketTimeoutError, False, False)
 UTF8 = Seen(UnicodeDecodeError, None, False, False)
@@ -279,9 +252,9 @@ def requests_sent(kind: str | None, path: str) -> int:
 async def test_loopback_truth(kind: str | None, path: str) -> None:
     operation, entry, status, code = PATHS[path]
     with serving(served("azure_face", entry, kind)) as server, pytest.raises(Exception) as caught:
-        await OPERATION_CALLS[operation](server.url, retry_total=0, read_timeout=SHORT_TIMEOUT)
+        await OPERATION_CALLS[operation](server.base, retry_total=0, read_timeout=SHORT_TIMEOUT)
     assert len(server.requests) == requests_sent(kind, path)
-    assert seen(caught.value, status, code) == LOOPBACK[kind, path]
+    assert azure_seen(caught.value, status, code) == LOOPBACK[kind, path]
 
 
 @pytest.mark.asyncio
@@ -291,7 +264,7 @@ async def test_loopback_truth(kind: str | None, path: str) -> None:
 async def test_plugin_serves_the_loopback_truth(vision_error: VisionError) -> None:
     with pytest.raises(Exception) as caught:
         await OPERATION_CALLS[served_on(vision_error)](ENDPOINT, **NO_RETRIES)
-    got = seen(caught.value, vision_error.status, vision_error.code)
+    got = azure_seen(caught.value, vision_error.status, vision_error.code)
     path = path_of(vision_error)
     truth = LOOPBACK[vision_error.variant, path]
     sent, expected = len(vision_error.requests), requests_sent(vision_error.variant, path)

@@ -32,12 +32,11 @@ from azure.core.exceptions import (
     ServiceResponseError,
     ServiceResponseTimeoutError,
 )
-from loopback import KINDS, SHORT_TIMEOUT, Seen, kind_id, served, serving
+from loopback import KINDS, SHORT_TIMEOUT, Seen, azure_seen, kind_id, served, serving
+from test_azure_image_analysis import ENDPOINT, IMAGE
 
 from pytest_visioncontract import VisionError
 
-ENDPOINT = "https://myres.cognitiveservices.azure.com"
-IMAGE = b"\x89PNG\r\n\x1a\n"
 FAULT_ENTRY = "400-InvalidRequest-InvalidImageFormat-image-format-is"
 
 
@@ -83,17 +82,6 @@ async def analyze(endpoint: str, **kwargs: Any) -> None:
         await client.analyze(IMAGE, [VisualFeatures.CAPTION])
 
 
-def seen(error: BaseException, status: int, code: str) -> Seen:
-    inner = getattr(error, "inner_exception", None)
-    odata = getattr(error, "error", None)
-    return Seen(
-        type(error),
-        None if inner is None or inner is error else type(inner),
-        getattr(error, "status_code", None) == status,
-        getattr(odata, "code", None) == code,
-    )
-
-
 # What the aio client raises for each variant of the 400 InvalidRequest/InvalidImageFormat,
 # observed against a real loopback server (aiohttp 3.14, azure-core 1.41.0; retry_total=0).
 LOOPBACK: dict[str | None, Seen] = {
@@ -117,11 +105,11 @@ async def test_loopback_truth(kind: str | None) -> None:
         serving(served("azure_image_analysis", FAULT_ENTRY, kind)) as server,
         pytest.raises(Exception) as caught,
     ):
-        await analyze(server.url, retry_total=0, read_timeout=SHORT_TIMEOUT)
+        await analyze(server.base, retry_total=0, read_timeout=SHORT_TIMEOUT)
     assert server.requests == [
         "POST /computervision/imageanalysis:analyze?api-version=2023-10-01&features=caption HTTP/1.1"
     ]
-    assert seen(caught.value, 400, "InvalidRequest") == LOOPBACK[kind]
+    assert azure_seen(caught.value, 400, "InvalidRequest") == LOOPBACK[kind]
 
 
 @pytest.mark.asyncio
@@ -129,7 +117,7 @@ async def test_loopback_truth(kind: str | None) -> None:
 async def test_plugin_serves_the_loopback_truth(vision_error: VisionError) -> None:
     with pytest.raises(Exception) as caught:
         await analyze(ENDPOINT, retry_total=0)
-    got, truth = seen(caught.value, 400, "InvalidRequest"), LOOPBACK[vision_error.variant]
+    got, truth = azure_seen(caught.value, 400, "InvalidRequest"), LOOPBACK[vision_error.variant]
     assert got == truth, f"through the plugin: {got}; from a real server: {truth}"
 
 
@@ -151,5 +139,5 @@ async def test_default_retry_policy_does_not_retry_a_reset_post() -> None:
         serving(served("azure_image_analysis", FAULT_ENTRY, "connection_reset")) as server,
         pytest.raises(ServiceRequestError),
     ):
-        await analyze(server.url, retry_backoff_factor=0.01)
+        await analyze(server.base, retry_backoff_factor=0.01)
     assert len(server.requests) == 1

@@ -12,82 +12,67 @@ from __future__ import annotations
 
 from typing import Any
 
+import fidelity
 import pytest
 from azure.core.pipeline.transport import AioHttpTransport, RequestsTransport
 from azure.core.rest import AsyncHttpResponse, HttpRequest, HttpResponse
-from fidelity import (
-    PATH,
-    SHAPES,
-    TIMEOUT,
-    Client,
-    async_outcome,
-    body_json,
-    from_real_server,
-    header_list,
-    outcome,
-    raised,
-    run,
-    shape,
-    through_plugin,
-)
-
-SENT_HEADERS = {"Content-Type": "application/json", "Ocp-Apim-Subscription-Key": "k"}
 
 
 def _request(base: str) -> HttpRequest:
-    return HttpRequest("POST", base + PATH, content=body_json(), headers=SENT_HEADERS)
+    content, headers = fidelity.body_json(), fidelity.SENT_HEADERS
+    return HttpRequest("POST", base + fidelity.PATH, content=content, headers=headers)
 
 
 def _observed(response: HttpResponse | AsyncHttpResponse, body: Any) -> dict[str, Any]:
     return {
         "status": response.status_code,
         "reason": response.reason,
-        "headers": header_list(response.headers.items()),
+        "headers": fidelity.header_list(response.headers.items()),
         "body": body,
-        "text": outcome(response.text),
-        "json": outcome(response.json),
-        "raise_for_status": outcome(response.raise_for_status),
+        "text": fidelity.outcome(response.text),
+        "json": fidelity.outcome(response.json),
+        "raise_for_status": fidelity.outcome(response.raise_for_status),
     }
 
 
 def requests_transport(base: str) -> dict[str, Any]:
     with RequestsTransport(use_env_settings=False) as transport:
         try:
-            response = transport.send(_request(base), read_timeout=TIMEOUT)
+            response = transport.send(_request(base), read_timeout=fidelity.TIMEOUT)
         except Exception as exc:
-            return {"request": raised(exc)}
+            return {"request": fidelity.raised(exc)}
         assert isinstance(response, HttpResponse)
-        return _observed(response, outcome(response.read))
+        return _observed(response, fidelity.outcome(response.read))
 
 
 def aiohttp_transport(base: str) -> dict[str, Any]:
     async def go() -> dict[str, Any]:
         async with AioHttpTransport(use_env_settings=False) as transport:
             try:
-                response = await transport.send(_request(base), read_timeout=TIMEOUT)
+                response = await transport.send(_request(base), read_timeout=fidelity.TIMEOUT)
             except Exception as exc:
-                return {"request": raised(exc)}
+                return {"request": fidelity.raised(exc)}
             assert isinstance(response, AsyncHttpResponse)
-            body = await async_outcome(response.read)
+            body = await fidelity.async_outcome(response.read)
             observed = _observed(response, body)
             await response.close()
             return observed
 
-    return run(go())
+    return fidelity.run(go())
 
 
-TRANSPORTS: dict[str, Client] = {
+TRANSPORTS: dict[str, fidelity.Client] = {
     "azure-core-RequestsTransport": requests_transport,
     "azure-core-AioHttpTransport": aiohttp_transport,
 }
 
 
-@pytest.mark.parametrize("shape_name", SHAPES)
+@pytest.mark.parametrize("shape_name", fidelity.SHAPES)
 @pytest.mark.parametrize("transport_name", TRANSPORTS)
 def test_an_azure_transport_observes_what_a_real_server_shows_it(
     transport_name: str, shape_name: str
 ) -> None:
-    client, answer = TRANSPORTS[transport_name], shape(shape_name)
-    real = from_real_server(client, answer)
-    served = through_plugin(client, answer)
+    client, answer = TRANSPORTS[transport_name], fidelity.shape(shape_name)
+    real = fidelity.from_real_server(client, answer)
+    served = fidelity.through_plugin(client, answer)
     assert served == real

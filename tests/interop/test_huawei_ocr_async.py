@@ -122,7 +122,7 @@ async def test_loopback_truth(kind: str | None) -> None:
         serving(served("huawei_ocr", "400-AIS.0101", kind)) as server,
         pytest.raises(Exception) as caught,
     ):
-        await recognize_async(loopback_client(server.url))
+        await recognize_async(loopback_client(server.base))
     assert server.requests == [f"POST /v2/{PROJECT}/ocr/general-text HTTP/1.1"]
     assert seen(caught.value, 400, "AIS.0101") == LOOPBACK[kind]
 

@@ -33,23 +33,29 @@ def imported(tree: ast.Module) -> set[tuple[str, str, str | None]]:
     return names
 
 
+def assert_example_stands_in(page: str, example: str, module: str, what: str) -> list[ast.stmt]:
+    """Every import of ``example`` (the ``what`` of ``docs/sdks/<page>``) is made by the test
+    module ``module``, and every definition in it stands in ``module`` verbatim; the definitions."""
+    source = (Path(__file__).parent / module).read_text(encoding="utf-8")
+    tree = ast.parse(example)
+    missing = imported(tree) - imported(ast.parse(source))
+    assert not missing, f"docs/sdks/{page}: the {what} imports what {module} does not: {missing}"
+    lines = example.splitlines()
+    definitions: list[ast.stmt] = []
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        block = "\n".join(lines[first - 1 : node.end_lineno])
+        assert block in source, f"docs/sdks/{page}: not in {module} verbatim:\n{block}"
+        definitions.append(node)
+    return definitions
+
+
 @pytest.mark.parametrize("page", sorted(PAGES))
 def test_doc_example_is_an_interop_test(page: str) -> None:
     text = (ROOT / "docs" / "sdks" / page).read_text(encoding="utf-8")
     section = text.split("\n## Example\n", 1)[1]
     match = re.search(r"```python\n(.*?)```", section, re.S)
     assert match, f"docs/sdks/{page}: no python block under '## Example'"
-    example = match.group(1)
-    source = (Path(__file__).parent / PAGES[page]).read_text(encoding="utf-8")
-    tree = ast.parse(example)
-    missing = imported(tree) - imported(ast.parse(source))
-    assert not missing, (
-        f"docs/sdks/{page}: the example imports what {PAGES[page]} does not: {missing}"
-    )
-    lines = example.splitlines()
-    for node in tree.body:
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            continue
-        first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-        block = "\n".join(lines[first - 1 : node.end_lineno])
-        assert block in source, f"docs/sdks/{page}: not in {PAGES[page]} verbatim:\n{block}"
+    assert_example_stands_in(page, match.group(1), PAGES[page], "example")

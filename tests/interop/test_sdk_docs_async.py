@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import ast
 import re
-from pathlib import Path
 
 import pytest
-from test_sdk_docs import ROOT, imported
+from test_sdk_docs import ROOT, assert_example_stands_in
 
 ASYNC_PAGES: dict[str, str | None] = {
     "azure-ai-vision-imageanalysis.md": "test_azure_image_analysis_async.py",
@@ -43,20 +42,10 @@ def test_async_example_is_an_async_interop_test(page: str) -> None:
     example_part = section.split("\n### Async example\n", 1)[1]
     blocks = re.findall(r"```python\n(.*?)```", example_part, re.S)
     assert len(blocks) == 1, f"docs/sdks/{page}: one python block under '### Async example'"
-    example = blocks[0]
-    source = (Path(__file__).parent / module).read_text(encoding="utf-8")
-    tree = ast.parse(example)
-    missing = imported(tree) - imported(ast.parse(source))
-    assert not missing, (
-        f"docs/sdks/{page}: the async example imports what {module} does not: {missing}"
-    )
-    lines = example.splitlines()
-    definitions = 0
-    for node in tree.body:
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            continue
-        first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-        block = "\n".join(lines[first - 1 : node.end_lineno])
-        assert block in source, f"docs/sdks/{page}: not in {module} verbatim:\n{block}"
-        definitions += isinstance(node, ast.AsyncFunctionDef) and node.name.startswith("test_")
-    assert definitions >= 1, f"docs/sdks/{page}: the async example defines no async test"
+    definitions = assert_example_stands_in(page, blocks[0], module, "async example")
+    async_tests = [
+        node
+        for node in definitions
+        if isinstance(node, ast.AsyncFunctionDef) and node.name.startswith("test_")
+    ]
+    assert len(async_tests) >= 1, f"docs/sdks/{page}: the async example defines no async test"
