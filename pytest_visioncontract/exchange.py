@@ -3,10 +3,16 @@
 Nothing here knows vcrpy (``replay`` serves an :class:`Exchange` through it), so the verdict and
 the report read an exchange without loading the HTTP machinery.
 
-Traffic is kept per **flow**: the asyncio task that made a request or slept, else the thread.
-Each flow is answered from the start of the script (error ``k`` times, then success), and its
-requests and waits are judged on their own, so concurrent calls (``asyncio.gather``, threads)
-each get the script a single call gets, and a background task's sleeps are nobody's wait.
+Traffic is kept per **flow**: one line of work, an asyncio task or else a thread. Each flow is
+answered from the start of the script (error ``k`` times, then success), and its requests and
+waits are judged on their own, so concurrent calls (``asyncio.gather``, threads) each get the
+script a single call gets, and a background task's sleeps are nobody's wait.
+
+A task a flow delegates to belongs to that flow: ``asyncio.wait_for`` (a task of its own on
+Python 3.11), ``asyncio.shield`` or ``await asyncio.create_task(...)`` around one attempt or one
+wait. The plugin notes which task created which while a case runs, and a task joins its
+creator's flow when the creator did nothing itself since creating it and no other live child of
+the creator has joined a flow (that is what tells one call's helper from concurrent calls).
 """
 
 from __future__ import annotations
@@ -80,6 +86,14 @@ class Flow:
     def owned_by(self, owner: object) -> bool:
         return self._owner() is owner
 
+    def add_request(self, request: RecordedRequest, by: object) -> int:
+        """Note request ``i`` (0-based within the flow); the first names the flow after ``by``."""
+        if not self.requests:
+            self.name = _describe(by)
+        self.events.append(("request", len(self.requests)))
+        self.requests.append(request)
+        return len(self.requests) - 1
+
     @property
     def waits(self) -> list[float]:
         return [value for kind, value in self.events if kind == "sleep"]
@@ -125,9 +139,31 @@ class Exchange:
     flows: list[Flow] = field(default_factory=list)
     timeline: list[tuple[Flow, str, float]] = field(default_factory=list)
     answers: list[WireResponse | Fault] = field(default_factory=list)  # one per request
+    blocked: list[str] = field(default_factory=list)  # network access refused (went around vcrpy)
     capped: bool = False
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _by_owner: dict[int, Flow] = field(default_factory=dict, repr=False)
+    # Which task created which (noted while virtual_sleep is on), when, and each owner's last
+    # own event: what decides whether a task joins its creator's flow.
+    _parents: weakref.WeakKeyDictionary[Any, Any] = field(
+        default_factory=weakref.WeakKeyDictionary, repr=False
+    )
+    _children: weakref.WeakKeyDictionary[Any, weakref.WeakSet[Any]] = field(
+        default_factory=weakref.WeakKeyDictionary, repr=False
+    )
+    _created: weakref.WeakKeyDictionary[Any, int] = field(
+        default_factory=weakref.WeakKeyDictionary, repr=False
+    )
+    _last_event: weakref.WeakKeyDictionary[Any, int] = field(
+        default_factory=weakref.WeakKeyDictionary, repr=False
+    )
+    _joined: weakref.WeakKeyDictionary[Any, Flow] = field(  # tasks in a flow they do not own
+        default_factory=weakref.WeakKeyDictionary, repr=False
+    )
+    _finished: weakref.WeakKeyDictionary[Any, int] = field(
+        default_factory=weakref.WeakKeyDictionary, repr=False
+    )
+    _clock: int = 0
 
     @property
     def requesting_flows(self) -> list[Flow]:
@@ -153,21 +189,82 @@ class Exchange:
             self.script = script
             self.requests.clear()
             self.unmatched.clear()
+            self.blocked.clear()
             self.flows.clear()
             self.timeline.clear()
             self.answers.clear()
             self._by_owner.clear()
+            self._last_event.clear()
+            self._joined.clear()
             self.capped = False
 
-    def _flow(self) -> Flow:
-        """The flow of the calling code (call with the lock held)."""
-        owner = current_flow_owner()
+    def note_task(self, task: Any, parent: Any) -> None:
+        """``parent`` (a task, or None) created ``task`` just now."""
+        with self._lock:
+            self._created[task] = self._clock
+            task.add_done_callback(self._note_finished)
+            if parent is not None:
+                self._parents[task] = parent
+                self._children.setdefault(parent, weakref.WeakSet()).add(task)
+
+    def _note_finished(self, task: Any) -> None:
+        with self._lock:
+            self._finished[task] = self._clock
+
+    def _assigned(self, owner: object) -> Flow | None:
         flow = self._by_owner.get(id(owner))
-        if flow is None or not flow.owned_by(owner):  # new, or an id reused after a flow ended
-            flow = Flow(owner, len(self.flows) + 1)
-            self.flows.append(flow)
-            self._by_owner[id(owner)] = flow
+        return flow if flow is not None and flow.owned_by(owner) else self._joined.get(owner)
+
+    def _delegated(self, owner: object) -> Any:
+        """The creator ``owner`` works for as part of the creator's flow, or None.
+
+        The creator did nothing itself since it made ``owner`` (it is waiting for it), and no
+        other child of the creator whose flow made requests ran at the same time as ``owner``
+        (concurrent calls are flows of their own; a heartbeat next to a call is nobody's).
+        """
+        parent = self._parents.get(owner)
+        if parent is None:
+            return None
+        created = self._created.get(owner, 0)
+        if self._last_event.get(parent, -1) > created:
+            return None
+        for sibling in self._children.get(parent, ()):
+            flow = None if sibling is owner else self._assigned(sibling)
+            if flow is None or not flow.requests:  # a heartbeat's flow makes no requests
+                continue
+            finished = self._finished.get(sibling)
+            if finished is None or finished > created:  # the two lived at the same time
+                return None
+        return parent
+
+    def _new_flow(self, owner: object) -> Flow:
+        flow = Flow(owner, len(self.flows) + 1)
+        self.flows.append(flow)
+        self._by_owner[id(owner)] = flow
         return flow
+
+    def _request_flow(self, owner: object) -> Flow:
+        """The flow a request of ``owner`` belongs to; a task keeps the flow it joins."""
+        flow = self._assigned(owner)
+        if flow is None:
+            parent = self._delegated(owner)
+            if parent is None:
+                flow = self._new_flow(owner)
+            else:
+                flow = self._joined[owner] = self._request_flow(parent)
+        return flow
+
+    def _sleep_flow(self, owner: object) -> Flow:
+        """The flow a wait of ``owner`` counts for (a helper's wait is its creator's)."""
+        flow = self._assigned(owner)
+        if flow is not None:
+            return flow
+        parent = self._delegated(owner)
+        return self._new_flow(owner) if parent is None else self._sleep_flow(parent)
+
+    def _tick(self, owner: object) -> None:
+        self._clock += 1
+        self._last_event[owner] = self._clock
 
     def handle(self, method: str, url: str, headers: Mapping[str, str], body: Any) -> WireResponse:
         operation = self.route(method, url, headers)
@@ -176,14 +273,15 @@ class Exchange:
             self.unmatched.append(recorded)
             raise UnexpectedRequest(self.unmatched_message(recorded))
         with self._lock:
-            flow = self._flow()
+            owner = current_flow_owner()
+            flow = self._request_flow(owner)
+            self._tick(owner)
             index = len(flow.requests)
             if self.cap is not None and index >= self.cap:
                 flow.capped = self.capped = True
                 raise RequestCapReached(CAP_MESSAGE.format(count=index + 1, cap=self.cap))
             answer = self.script[min(index, len(self.script) - 1)]
-            flow.events.append(("request", index))
-            flow.requests.append(recorded)
+            flow.add_request(recorded, owner)
             self.timeline.append((flow, "request", index))
             self.requests.append(recorded)
             self.answers.append(answer)
@@ -194,7 +292,9 @@ class Exchange:
     def record_sleep(self, seconds: float) -> None:
         """A virtual wait of the calling flow (zero-second yields are not waits: not recorded)."""
         with self._lock:
-            flow = self._flow()
+            owner = current_flow_owner()
+            flow = self._sleep_flow(owner)
+            self._tick(owner)
             flow.events.append(("sleep", float(seconds)))
             self.timeline.append((flow, "sleep", float(seconds)))
 
@@ -248,12 +348,40 @@ def virtual_sleep(exchange: Exchange) -> Iterator[None]:
     time.sleep = sleep
     asyncio.sleep = async_sleep
     try:
-        with _anyio_virtual(virtual):
+        with _anyio_virtual(virtual), _noting_tasks(exchange):
             yield
     finally:
         active = False
         time.sleep = real_sleep
         asyncio.sleep = real_async_sleep
+
+
+@contextlib.contextmanager
+def _noting_tasks(exchange: Exchange) -> Iterator[None]:
+    """Tell ``exchange`` which task creates which while the block runs.
+
+    Every way asyncio makes a task (``create_task``, ``ensure_future``, ``gather``,
+    ``wait_for``, ``shield``, task groups, anyio's task groups) goes through the event loop's
+    ``create_task``; loops that are not asyncio's own (uvloop) are left alone, and their tasks
+    are flows of their own.
+    """
+    loop_class = asyncio.BaseEventLoop
+    real = loop_class.__dict__["create_task"]
+
+    def create_task(self: asyncio.AbstractEventLoop, coro: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            parent = asyncio.current_task(self)
+        except RuntimeError:  # this loop is not running in this thread
+            parent = None
+        task = real(self, coro, *args, **kwargs)
+        exchange.note_task(task, parent)
+        return task
+
+    loop_class.create_task = create_task  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        loop_class.create_task = real  # type: ignore[method-assign]
 
 
 @contextlib.contextmanager

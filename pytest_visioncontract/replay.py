@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import ipaddress
+import socket
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from unittest import mock
@@ -301,6 +303,69 @@ def _as_the_libraries_do() -> Iterator[None]:
         yield
 
 
+NETWORK_BLOCKED = (
+    "pytest-visioncontract: {what} was blocked: it went around vcrpy's patches (a "
+    "connection class bound before the test, such as `from http.client import "
+    "HTTPSConnection`?); nothing leaves this machine during a vision_errors case"
+)
+
+
+def _off_machine(host: object) -> bool:
+    """Whether ``host`` (a name or an address) is somewhere other than this machine."""
+    if not isinstance(host, str | bytes):
+        return False
+    name = host.decode() if isinstance(host, bytes) else host
+    if name.lower() in ("localhost", "localhost.localdomain", ""):
+        return False
+    try:
+        return not ipaddress.ip_address(name.split("%")[0]).is_loopback
+    except ValueError:
+        return True  # a name to resolve: resolving it already asks the network
+
+
+@contextlib.contextmanager
+def _no_network(server: Server) -> Iterator[None]:
+    """Refuse connections and name look-ups that would leave the machine.
+
+    Everything vcrpy serves is answered without a socket; what still reaches one bypassed its
+    patches. Loopback stays open (a test's own local server). The current exchange notes what
+    was refused, for the verdict.
+    """
+
+    def note(what: str) -> str:
+        if server.exchange is not None:
+            server.exchange.blocked.append(what)
+        return NETWORK_BLOCKED.format(what=what)
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+    real_getaddrinfo = socket.getaddrinfo
+
+    def refuse(sock: socket.socket, address: Any) -> None:
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and _off_machine(address[0]):
+            what = f"a connection to {address[0]}:{address[1]}"
+            raise ConnectionRefusedError(errno.ECONNREFUSED, note(what))
+
+    def connect(self: socket.socket, address: Any) -> None:
+        refuse(self, address)
+        real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: Any) -> int:
+        refuse(self, address)
+        return real_connect_ex(self, address)
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if _off_machine(host):
+            raise socket.gaierror(socket.EAI_NONAME, note(f"looking up {host!r}"))
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    with (
+        mock.patch.object(socket.socket, "connect", connect),
+        mock.patch.object(socket.socket, "connect_ex", connect_ex),
+        mock.patch.object(socket, "getaddrinfo", getaddrinfo),
+    ):
+        yield
+
+
 class Server:
     """vcrpy's patches, entered once, answering from whichever exchange is current."""
 
@@ -325,6 +390,7 @@ class Server:
         stack.enter_context(Bound.use(path="<pytest-visioncontract>", record_mode=RecordMode.NONE))
         stack.enter_context(_quick_resets())
         stack.enter_context(_as_the_libraries_do())
+        stack.enter_context(_no_network(self))
         self._stack = stack
 
     def deactivate(self) -> None:

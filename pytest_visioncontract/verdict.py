@@ -20,6 +20,11 @@ NOT_EXERCISED_MESSAGE = (
     "  Call the client code under test inside the test (requests, httpx, aiohttp, urllib3 and "
     "http.client are served)."
 )
+BLOCKED_LINE = (
+    "\n  The plugin blocked {what}: the client went around vcrpy's patches (a connection class "
+    "bound before the test, such as `from http.client import HTTPSConnection`?). Look the class "
+    "up when the request is made (`http.client.HTTPSConnection(...)`)."
+)
 UNEXPECTED_MESSAGE = (
     "vision_errors: unexpected request {request}\n"
     "  This case serves {expected}.\n"
@@ -214,6 +219,8 @@ def judge(case: Case, exchange: Exchange, exc: BaseException | None) -> Verdict:
         message = NOT_EXERCISED_MESSAGE.format(
             provider=case.catalog.provider, documented=documented(case)
         )
+        if exchange.blocked:
+            message += BLOCKED_LINE.format(what=exchange.blocked[0])
         return Verdict(NOT_EXERCISED, message)
     if exchange.capped:
         capped = next(f for f in exchange.flows if f.capped)

@@ -235,3 +235,31 @@ def test_fault_exception_knows_its_libraries() -> None:
 
     with pytest.raises(ValueError, match="unknown library 'curl'; known: socket, httpx, aiohttp"):
         fault_exception("read_timeout", "curl")
+
+
+def test_known_difference_an_application_deadline_shorter_than_the_librarys(
+    pytester: pytest.Pytester,
+) -> None:
+    """Known difference (docs/robustness.md): a real stall trips an application's own shorter
+    deadline (``asyncio.timeout`` around the call) first, with ``TimeoutError``; the plugin
+    raises the library's read timeout at once. Pinned: this fails the day it changes."""
+    pytester.makepyfile(
+        """
+        import asyncio, httpx, pytest
+
+        URL = "https://ocr.cn-north-4.myhuaweicloud.com/v2/p/ocr/general-text"
+
+        @pytest.mark.vision_errors("huawei_ocr", codes=["AIS.0101"], faults=["read_timeout"])
+        def test_it(vision_error):
+            async def call():
+                async with httpx.AsyncClient(timeout=30) as client:
+                    async with asyncio.timeout(2):
+                        await client.post(URL, json={})
+            if vision_error.variant == "read_timeout":
+                with pytest.raises(httpx.ReadTimeout):  # a real server: TimeoutError, after 2 s
+                    asyncio.run(call())
+            else:
+                asyncio.run(call())
+        """
+    )
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)

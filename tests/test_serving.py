@@ -210,3 +210,55 @@ def test_the_first_served_example_does_no_one_time_work(
     result = pytester.runpython(script)
     assert result.ret == 0, result.stderr.str()
     assert result.outlines[-1] == "[]", f"the first serve imported {result.outlines[-1]}"
+
+
+def test_nothing_leaves_the_machine_during_a_case(pytester: pytest.Pytester) -> None:
+    """A client that goes around vcrpy's patches (raw sockets here) is refused before a name is
+    looked up or a connection made; loopback goes through, and the verdict says what happened.
+
+    The real socket functions are replaced by recording stubs before the case starts (in a
+    subprocess), so even a broken guard would send nothing anywhere."""
+    pytester.makepyfile(
+        """
+        import socket
+        import pytest
+
+        reached = []
+
+        def connect(self, address):
+            reached.append(address[0])
+            raise OSError("stub")
+
+        def getaddrinfo(host, *args, **kwargs):
+            reached.append(host)
+            raise socket.gaierror("stub")
+
+        socket.socket.connect = connect
+        socket.getaddrinfo = getaddrinfo
+
+        @pytest.mark.vision_errors("huawei_ocr", codes=["AIS.0101"])
+        def test_raw_socket(vision_error):
+            with pytest.raises(socket.gaierror, match="was blocked"):
+                socket.getaddrinfo("ocr.cn-north-4.myhuaweicloud.com", 443)
+            with pytest.raises(ConnectionRefusedError, match="was blocked"):
+                socket.socket().connect(("203.0.113.7", 443))
+            for loopback in ("127.0.0.1", "localhost", "::1"):
+                with pytest.raises((OSError, socket.gaierror), match="stub"):
+                    socket.getaddrinfo(loopback, 80)
+            with pytest.raises(OSError, match="stub"):
+                socket.socket().connect(("127.0.0.1", 80))
+            assert reached == ["127.0.0.1", "localhost", "::1", "127.0.0.1"]
+
+        def test_after_the_case():
+            assert socket.socket.connect is connect and socket.getaddrinfo is getaddrinfo
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "vision_errors: not exercised: the test made no request to huawei_ocr*",
+            "  The plugin blocked looking up 'ocr.cn-north-4.myhuaweicloud.com': the client went "
+            "around vcrpy's patches*",
+        ]
+    )

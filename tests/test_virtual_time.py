@@ -587,3 +587,63 @@ def test_it(vision_error):
             "*forever().",
         ]
     )
+
+
+DELEGATING = """
+async def detect_delegating(client, *, how, honour=True, attempts=3):
+    # One call whose attempts or waits run in helper tasks: wait_for (a task of its own on
+    # Python 3.11), create_task, or shield. The helpers belong to the call's flow.
+    for attempt in range(1, attempts + 1):
+        post = client.post(URL, content=b"jpeg")
+        if how == "wait_for":
+            r = await asyncio.wait_for(post, timeout=10)
+        else:
+            r = await asyncio.create_task(post)
+        if r.status_code < 400:
+            return r.json()
+        if r.status_code != 429 or attempt == attempts:
+            raise VisionError(r.status_code)
+        if honour:
+            pause = asyncio.sleep(float(r.headers["Retry-After"]))
+            await (asyncio.shield(pause) if how == "create_task" else asyncio.wait_for(pause, 60))
+
+@MARK
+@pytest.mark.parametrize("how", ["wait_for", "create_task"])
+def test_it(vision_error, how):
+    async def main():
+        async with httpx.AsyncClient() as client:
+            {body}
+    asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "outcome"),
+    [
+        ("assert await detect_delegating(client, how=how)", {"passed": 2}),
+        (
+            "assert len(await asyncio.gather(*(detect_delegating(client, how=how) "
+            "for _ in range(3)))) == 3\n            assert vision_error.waits == [1.0] * 3",
+            {"passed": 2},
+        ),
+        (
+            "beat = asyncio.create_task(heartbeat())\n"
+            "            await detect_delegating(client, how=how, honour=False)",
+            {"failed": 2},
+        ),
+    ],
+    ids=["one-call", "three-concurrent-calls", "heartbeat-next-to-a-call-that-does-not-wait"],
+)
+def test_a_calls_helper_tasks_belong_to_its_flow(
+    pytester: pytest.Pytester, body: str, outcome: dict[str, int]
+) -> None:
+    """A retry loop whose attempts or waits run in helper tasks is one flow: its second request
+    gets the success response and its helpers' waits are its waits; concurrent calls stay
+    separate flows, and a heartbeat's sleeps still count for nobody."""
+    heartbeat = "\nasync def heartbeat():\n    while True:\n        await asyncio.sleep(1)\n"
+    result = run(pytester, heartbeat + DELEGATING.format(body=body))
+    result.assert_outcomes(**outcome)
+    if "failed" in outcome:
+        result.stdout.fnmatch_lines(
+            ["*The client waited 0s before retry 1; the response asked for Retry-After 1s."]
+        )
