@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from seeds import PARSERS, PROVIDERS, SEEDS_DIR, SNAPSHOT, SeedRow, seed_rows, snapshot_rows
 
-REQUIRED = os.environ.get("VISIONCONTRACT_REQUIRE_SEEDS", "") not in ("", "0")
 MISSING = (
     "seed documents not found: {seeds} is not a folder. The catalogs were checked against the "
     "snapshot {snapshot}; the snapshot is checked against the seeds where ../shared/seeds/ is "
@@ -26,10 +25,13 @@ THIS = Path(__file__)
 
 
 def seeds_or_skip() -> Path:
-    if SEEDS_DIR.is_dir():
-        return SEEDS_DIR
-    message = MISSING.format(seeds=SEEDS_DIR, snapshot=SNAPSHOT.name)
-    if REQUIRED:
+    """The seeds' folder (read from the environment now, so runs inside this process see a
+    monkeypatched one), or a skip that says why, or a failure where they are required."""
+    seeds = Path(os.environ.get("VISIONCONTRACT_SEEDS_DIR") or SEEDS_DIR)
+    if seeds.is_dir():
+        return seeds
+    message = MISSING.format(seeds=seeds, snapshot=SNAPSHOT.name)
+    if os.environ.get("VISIONCONTRACT_REQUIRE_SEEDS", "") not in ("", "0"):
         pytest.fail(message + "; VISIONCONTRACT_REQUIRE_SEEDS is set", pytrace=False)
     pytest.skip(message)
 
@@ -65,7 +67,7 @@ def run_snapshot_tests(
 ) -> pytest.RunResult:
     monkeypatch.setenv("VISIONCONTRACT_SEEDS_DIR", str(seeds))
     monkeypatch.setenv("VISIONCONTRACT_REQUIRE_SEEDS", "1" if required else "0")
-    return pytester.runpytest_subprocess(
+    return pytester.runpytest(
         f"{THIS}::test_snapshot_matches_the_seeds", "-p", "no:cacheprovider", "-rsf"
     )
 
