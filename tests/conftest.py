@@ -22,6 +22,17 @@ hypothesis.settings.register_profile("visioncontract-tests", database=None)
 hypothesis.settings.load_profile("visioncontract-tests")
 
 
+@pytest.fixture(autouse=True)
+def _subprocesses_may_cache_bytecode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pytest runs the suite starts in a subprocess keep the compiled, assert-rewritten
+    modules of the installed pytest plugins (Hypothesis, anyio, ...) in their ``__pycache__``.
+
+    With ``PYTHONDONTWRITEBYTECODE`` set, each of those runs rewrites them again: about 0.7 s a
+    run, 15 s a suite (docs/performance.md). This process is not affected.
+    """
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+
+
 @pytest.fixture
 def acme_catalog(tmp_path: Path) -> Path:
     """A user's own catalog: a small provider 'acme_vision' in Azure's wire format."""
