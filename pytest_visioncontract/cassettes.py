@@ -110,22 +110,50 @@ def synthesize(catalog: Catalog, entry: Entry, operation: str, *, when: datetime
     return text
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write next to the target, then rename over it: an interrupted write leaves the old file."""
+def write_atomic(path: Path, content: str | bytes) -> None:
+    """Write next to the target, then rename over it: an interrupted write leaves the old file.
+
+    The temporary file is named ``.<name>.<pid>.<random>``: one left by a killed process is
+    recognised and removed by :func:`remove_stale_temporaries`.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", dir=path.parent)
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~umask)
+    data = content.encode("utf-8") if isinstance(content, str) else content
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Remove the temporary files :func:`write_atomic` left in ``folder`` from processes that
+    no longer run (a killed recording); returns what was removed."""
+    removed = []
+    for candidate in folder.glob(".*.*.*") if folder.is_dir() else ():
+        parts = candidate.name.rsplit(".", 2)
+        if len(parts) != 3 or not parts[1].isdigit() or _alive(int(parts[1])):
+            continue
+        candidate.unlink(missing_ok=True)
+        removed.append(candidate)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def synthesize_all(catalog: Catalog, out: Path, *, when: datetime) -> list[Path]:

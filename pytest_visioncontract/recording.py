@@ -19,7 +19,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pytest_visioncontract.cassettes import SECRET_SHAPES, provenance, write_atomic
+from pytest_visioncontract.cassettes import (
+    SECRET_SHAPES,
+    provenance,
+    remove_stale_temporaries,
+    write_atomic,
+)
 from pytest_visioncontract.catalog import Catalog, Registry
 from pytest_visioncontract.errors import VisionContractError
 
@@ -60,6 +65,9 @@ class Scrubber:
     headers: tuple[str, ...] = SCRUB_HEADERS
     query: tuple[str, ...] = SCRUB_QUERY
     bodies_dir: Path | None = None  # keep request bodies as side files, by content hash
+    # Side files to write with the cassette (content hash -> bytes): checked for leaks and
+    # written only when the cassette itself is, never before.
+    pending: dict[str, bytes] = field(default_factory=dict, compare=False)
 
     def uri(self, uri: str) -> str:
         parts = urlsplit(uri)
@@ -96,11 +104,27 @@ class Scrubber:
         raw = body.encode("utf-8") if isinstance(body, str) else bytes(body)
         digest = hashlib.sha256(raw).hexdigest()
         if self.bodies_dir is not None:
-            side = self.bodies_dir / f"{digest}.bin"
-            if not side.exists():
-                self.bodies_dir.mkdir(parents=True, exist_ok=True)
-                side.write_bytes(raw)
+            self.pending[digest] = raw
         return f"sha256:{digest} ({len(raw)} bytes)"
+
+    def side_files(self) -> dict[Path, bytes]:
+        """The side files the next cassette write brings along, by path."""
+        if self.bodies_dir is None:
+            return {}
+        return {self.bodies_dir / f"{digest}.bin": raw for digest, raw in self.pending.items()}
+
+    def write_side_files(self) -> None:
+        """Write the pending side files atomically; one already there is kept only if its
+        content still has its hash (a file cut short by a killed run is written again)."""
+        if self.bodies_dir is None:
+            return
+        remove_stale_temporaries(self.bodies_dir)
+        for digest, raw in self.pending.items():
+            side = self.bodies_dir / f"{digest}.bin"
+            if side.is_file() and hashlib.sha256(side.read_bytes()).hexdigest() == digest:
+                continue
+            write_atomic(side, raw)
+        self.pending.clear()
 
     def request(self, request: Any) -> Any:
         scrubbed = copy.copy(request)
@@ -154,6 +178,7 @@ class SafePersister:
 
     registry: Registry
     secrets: Sequence[str] = field(default_factory=list)
+    scrubber: Scrubber | None = None  # its side files are written with the cassette
 
     def load_cassette(self, cassette_path: str, serializer: Any) -> Any:
         from vcr.persisters.filesystem import CassetteNotFoundError
@@ -189,6 +214,14 @@ class SafePersister:
         what = leaks(text, self.secrets)
         if what is not None:
             raise VisionContractError(LEAK.format(path=path, what=what))
+        sides = self.scrubber.side_files() if self.scrubber is not None else {}
+        for side, raw in sides.items():
+            what = leaks(raw.decode("utf-8", "replace"), self.secrets)
+            if what is not None:
+                raise VisionContractError(LEAK.format(path=side, what=what))
+        if self.scrubber is not None:
+            self.scrubber.write_side_files()
+        remove_stale_temporaries(path.parent)
         write_atomic(path, text)
 
 
@@ -207,5 +240,5 @@ def vcr_config(
         decode_compressed_response=True,
         match_on=("method", "scheme", "host", "port", "path", "query"),
     )
-    recorder.register_persister(SafePersister(registry, list(secrets)))
+    recorder.register_persister(SafePersister(registry, list(secrets), scrubber))
     return recorder

@@ -10,8 +10,12 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from pytest_visioncontract.recording import Scrubber
 import requests
 
 from pytest_visioncontract.catalog import load_registry
@@ -199,6 +203,69 @@ cassettes.os.fsync = slow_fsync
     # what was being written is a hidden temporary file beside it, never the cassette
     leftovers = [p.name for p in previous.parent.iterdir() if p.name != previous.name]
     assert leftovers and all(name.startswith(".") for name in leftovers)
+
+
+def test_a_recording_killed_while_writing_a_side_file_leaves_no_partial_file(
+    pytester: pytest.Pytester, simulator: str, tmp_path: Path
+) -> None:
+    """SIGKILL in the middle of a 4 MB side file: no ``bodies/*.bin`` is left short, the
+    previous cassette is intact, and the next recording removes the dead run's temporary file
+    and writes the side file whole."""
+    import hashlib
+
+    pytester.makepyfile(test_face=CLIENT_TEST)
+    pytester.makeini("[pytest]\nvision_store_bodies = true\n")
+    started = tmp_path / "writing"
+    pytester.makeconftest(
+        f"""
+import os, pathlib, time
+import pytest_visioncontract.cassettes as cassettes
+
+real_fsync = os.fsync
+
+def slow_fsync(fd):
+    if os.environ.get("SLOW_WRITES"):
+        pathlib.Path({str(started)!r}).write_text("now")
+        time.sleep(60)          # the parent kills us here, in the middle of writing
+    real_fsync(fd)
+
+cassettes.os.fsync = slow_fsync
+"""
+    )
+    folder = pytester.path / "cassettes" / "test_face"
+    previous = folder / "detect-invalid-image.yaml"
+    folder.mkdir(parents=True)
+    previous.write_bytes(PREVIOUS)
+    env = dict(os.environ, AZURE_FACE_KEY=KEY, SIM=simulator)
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--vision-record", "all"]
+    process = subprocess.Popen(
+        command,
+        cwd=pytester.path,
+        env=dict(env, SLOW_WRITES="1"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not started.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert started.exists(), "the recording never reached the write"
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    bodies = folder / "bodies"
+    assert previous.read_bytes() == PREVIOUS
+    assert [p.name for p in bodies.iterdir() if not p.name.startswith(".")] == []
+    assert [p for p in bodies.iterdir() if p.name.startswith(".")], "the write was in progress"
+
+    again = subprocess.run(command, cwd=pytester.path, env=env, capture_output=True, check=False)
+    assert again.returncode == 0, again.stdout.decode()[-2000:]
+    sides = list(bodies.iterdir())
+    assert not [p.name for p in sides if p.name.startswith(".")]  # the dead run's file is gone
+    assert all(hashlib.sha256(p.read_bytes()).hexdigest() == p.stem for p in sides)
+    assert 4_000_000 in [p.stat().st_size for p in sides]
 
 
 # pytest-recording's cassette for test_with_pytest_recording (its default place and name). The
@@ -419,11 +486,65 @@ def test_bodies_as_side_files(tmp_path: Path) -> None:
 
     from pytest_visioncontract.recording import Scrubber
 
-    scrubbed = Scrubber(bodies_dir=tmp_path / "bodies").request(
+    scrubber = Scrubber(bodies_dir=tmp_path / "bodies")
+    scrubbed = scrubber.request(
         Request("POST", "https://api.bing.microsoft.com/v7.0/images/details", b"\x89PNG image", {})
     )
     digest = scrubbed.body.decode().split()[0].removeprefix("sha256:")
+    assert not (tmp_path / "bodies").exists()  # written with the cassette, never before
+    scrubber.write_side_files()
     assert (tmp_path / "bodies" / f"{digest}.bin").read_bytes() == b"\x89PNG image"
+
+
+def save(scrubber: Scrubber, folder: Path, secrets: list[str]) -> None:
+    from vcr.serializers import yamlserializer
+
+    from pytest_visioncontract.catalog import load_registry
+    from pytest_visioncontract.recording import SafePersister
+
+    persister = SafePersister(load_registry(), secrets, scrubber)
+    persister.save_cassette(str(folder / "c.yaml"), {"requests": [], "responses": []}, yamlserializer)
+
+
+def test_a_side_file_with_a_secret_refuses_the_recording_and_writes_nothing(tmp_path: Path) -> None:
+    from pytest_visioncontract.errors import VisionContractError
+    from pytest_visioncontract.recording import Scrubber
+
+    scrubber = Scrubber(bodies_dir=tmp_path / "bodies")
+    scrubber.body(b"clean image bytes")
+    scrubber.body(b"AccessKeyId=LTAI-my-real-key-id-0042&Signature=abc")
+    with pytest.raises(VisionContractError, match=r"refused to write .*bodies/[0-9a-f]{64}\.bin: it would contain the value of a credential"):
+        save(scrubber, tmp_path, ["LTAI-my-real-key-id-0042"])
+    assert list(tmp_path.iterdir()) == []  # neither the cassette nor any side file
+
+
+def test_a_side_file_cut_short_is_written_again(tmp_path: Path) -> None:
+    from pytest_visioncontract.recording import Scrubber
+
+    scrubber = Scrubber(bodies_dir=tmp_path / "bodies")
+    described = scrubber.body(b"a large image" * 1000)
+    assert described is not None
+    digest = described.split()[0].removeprefix("sha256:")
+    side = tmp_path / "bodies" / f"{digest}.bin"
+    side.parent.mkdir()
+    side.write_bytes(b"a large im")  # what a killed write would have left under the old code
+    save(scrubber, tmp_path, [])
+    assert side.read_bytes() == b"a large image" * 1000
+    assert (tmp_path / "c.yaml").is_file()
+
+
+def test_stale_temporaries_of_killed_runs_are_removed(tmp_path: Path) -> None:
+    from pytest_visioncontract.cassettes import remove_stale_temporaries, write_atomic
+
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    dead = int(finished.stdout)
+    stale = tmp_path / f".abc.bin.{dead}.k2j4"
+    ours = tmp_path / f".abc.bin.{os.getpid()}.x9q1"  # a write in progress in a live process
+    stale.write_bytes(b"half")
+    ours.write_bytes(b"half")
+    write_atomic(tmp_path / "abc.bin", b"whole")
+    assert remove_stale_temporaries(tmp_path) == [stale]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [ours.name, "abc.bin"]
 
 
 def test_visioncontract_serve_speaks_http_to_any_client(tmp_path: Path) -> None:
