@@ -158,63 +158,18 @@ def test_a_malformed_cassette_is_one_line(pytester: pytest.Pytester) -> None:
     assert path.read_text() == "interactions: ["
 
 
-def test_a_killed_recording_leaves_the_previous_cassette_intact(
-    pytester: pytest.Pytester, simulator: str, tmp_path: Path
-) -> None:
+RECORD_ALL = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--vision-record", "all"]
+
+
+def record_killed_mid_write(
+    pytester: pytest.Pytester, simulator: str, tmp_path: Path, ini: str = ""
+) -> tuple[Path, dict[str, str]]:
+    """Record CLIENT_TEST over an earlier cassette and SIGKILL the run in the middle of its
+    first file write (an fsync that never returns). Returns the earlier cassette's path and the
+    environment a normal recording of the same test needs."""
     pytester.makepyfile(test_face=CLIENT_TEST)
-    started = tmp_path / "writing"
-    pytester.makeconftest(
-        f"""
-import os, pathlib, time
-import pytest_visioncontract.cassettes as cassettes
-
-real_fsync = os.fsync
-
-def slow_fsync(fd):
-    pathlib.Path({str(started)!r}).write_text("now")
-    time.sleep(60)          # the parent kills us here, in the middle of writing
-    real_fsync(fd)
-
-cassettes.os.fsync = slow_fsync
-"""
-    )
-    previous = pytester.path / "cassettes" / "test_face" / "detect-invalid-image.yaml"
-    previous.parent.mkdir(parents=True)
-    previous.write_bytes(PREVIOUS)
-    env = dict(os.environ, AZURE_FACE_KEY=KEY, SIM=simulator)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--vision-record", "all"],
-        cwd=pytester.path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not started.exists() and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert started.exists(), "the recording never reached the write"
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert previous.read_bytes() == PREVIOUS
-    # what was being written is a hidden temporary file beside it, never the cassette
-    leftovers = [p.name for p in previous.parent.iterdir() if p.name != previous.name]
-    assert leftovers and all(name.startswith(".") for name in leftovers)
-
-
-def test_a_recording_killed_while_writing_a_side_file_leaves_no_partial_file(
-    pytester: pytest.Pytester, simulator: str, tmp_path: Path
-) -> None:
-    """SIGKILL in the middle of a 4 MB side file: no ``bodies/*.bin`` is left short, the
-    previous cassette is intact, and the next recording removes the dead run's temporary file
-    and writes the side file whole."""
-    import hashlib
-
-    pytester.makepyfile(test_face=CLIENT_TEST)
-    pytester.makeini("[pytest]\nvision_store_bodies = true\n")
+    if ini:
+        pytester.makeini(ini)
     started = tmp_path / "writing"
     pytester.makeconftest(
         f"""
@@ -232,14 +187,12 @@ def slow_fsync(fd):
 cassettes.os.fsync = slow_fsync
 """
     )
-    folder = pytester.path / "cassettes" / "test_face"
-    previous = folder / "detect-invalid-image.yaml"
-    folder.mkdir(parents=True)
+    previous = pytester.path / "cassettes" / "test_face" / "detect-invalid-image.yaml"
+    previous.parent.mkdir(parents=True)
     previous.write_bytes(PREVIOUS)
     env = dict(os.environ, AZURE_FACE_KEY=KEY, SIM=simulator)
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--vision-record", "all"]
     process = subprocess.Popen(
-        command,
+        RECORD_ALL,
         cwd=pytester.path,
         env=dict(env, SLOW_WRITES="1"),
         stdout=subprocess.DEVNULL,
@@ -255,12 +208,36 @@ cassettes.os.fsync = slow_fsync
     finally:
         if process.poll() is None:
             process.kill()
-    bodies = folder / "bodies"
+    return previous, env
+
+
+def test_a_killed_recording_leaves_the_previous_cassette_intact(
+    pytester: pytest.Pytester, simulator: str, tmp_path: Path
+) -> None:
+    previous, _ = record_killed_mid_write(pytester, simulator, tmp_path)
+    assert previous.read_bytes() == PREVIOUS
+    # what was being written is a hidden temporary file beside it, never the cassette
+    leftovers = [p.name for p in previous.parent.iterdir() if p.name != previous.name]
+    assert leftovers and all(name.startswith(".") for name in leftovers)
+
+
+def test_a_recording_killed_while_writing_a_side_file_leaves_no_partial_file(
+    pytester: pytest.Pytester, simulator: str, tmp_path: Path
+) -> None:
+    """SIGKILL in the middle of a 4 MB side file: no ``bodies/*.bin`` is left short, the
+    previous cassette is intact, and the next recording removes the dead run's temporary file
+    and writes the side file whole."""
+    import hashlib
+
+    previous, env = record_killed_mid_write(
+        pytester, simulator, tmp_path, ini="[pytest]\nvision_store_bodies = true\n"
+    )
+    bodies = previous.parent / "bodies"
     assert previous.read_bytes() == PREVIOUS
     assert [p.name for p in bodies.iterdir() if not p.name.startswith(".")] == []
     assert [p for p in bodies.iterdir() if p.name.startswith(".")], "the write was in progress"
 
-    again = subprocess.run(command, cwd=pytester.path, env=env, capture_output=True, check=False)
+    again = subprocess.run(RECORD_ALL, cwd=pytester.path, env=env, capture_output=True, check=False)
     assert again.returncode == 0, again.stdout.decode()[-2000:]
     sides = list(bodies.iterdir())
     assert not [p.name for p in sides if p.name.startswith(".")]  # the dead run's file is gone
