@@ -11,16 +11,18 @@ import functools
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pytest_visioncontract.catalog import ANY_OPERATION, Catalog, Entry, Registry
+from pytest_visioncontract.scrubbing import Rules, find_leaks, leaks_in_bytes
 from pytest_visioncontract.wire import WireResponse, envelope_problems, render
 
 PROVENANCES = ("live", "simulator", "synthetic")
+SIDE_FILE_SUFFIX = ".bin"  # request bodies kept beside cassettes, bodies/<sha256>.bin
 PROVENANCE_FIELDS = ("provenance", "provider", "operation", "api_version", "recorded_at", "plugin")
 EXAMPLE_HOSTS = {
     "azure_image_analysis": "myresource.cognitiveservices.azure.com",
@@ -28,23 +30,6 @@ EXAMPLE_HOSTS = {
     "bing_image_search": "api.bing.microsoft.com",
     "huawei_ocr": "ocr.cn-north-4.myhuaweicloud.com",
     "alibaba_image_search": "imagesearch.cn-shanghai.aliyuncs.com",
-}
-# Header names whose values are credentials, and credential-shaped strings anywhere.
-SECRET_HEADERS = (
-    "ocp-apim-subscription-key",
-    "authorization",
-    "x-auth-token",
-    "x-security-token",
-    "x-acs-security-token",
-)
-PLACEHOLDER = re.compile(r"^(<[A-Z_]+>|\*+|REDACTED|DUMMY|)$", re.IGNORECASE)
-SECRET_SHAPES = {
-    "an Azure subscription key": re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])"),
-    "an Alibaba access key id": re.compile(r"LTAI[0-9A-Za-z]{12,30}"),
-    "a signed request (HMAC)": re.compile(
-        r"(SDK|ACS3)-HMAC-SHA256 [^\s\"']*Signature=[0-9a-f]{16,}"
-    ),
-    "a bearer token": re.compile(r"Bearer [A-Za-z0-9\-._~+/]{20,}=*"),
 }
 
 
@@ -233,12 +218,28 @@ def _error_code(catalog: Catalog, document: Any) -> tuple[str | None, str | None
     return None, None
 
 
-def lint_file(path: Path, registry: Registry, secrets: Iterable[str] = ()) -> list[Finding]:
-    """Everything wrong with one cassette: parse, provenance, secrets, schema, drift."""
+def lint_file(
+    path: Path,
+    registry: Registry,
+    secrets: Sequence[tuple[str, str]] = (),
+    rules: Rules | None = None,
+) -> list[Finding]:
+    """Everything wrong with one cassette: parse, provenance, secrets, schema, drift. A side
+    file (``bodies/<sha256>.bin``) is checked for secrets."""
     import json
 
     from pytest_visioncontract.recording import route
 
+    rules = rules if rules is not None else Rules.build(registry.all())
+    if path.suffix == SIDE_FILE_SUFFIX:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            return [Finding(path, "", "parse", f"cannot read it: {exc}")]
+        return [
+            Finding(path, "", "secret", leak.description)
+            for leak in leaks_in_bytes(raw, "request body", rules, secrets)
+        ]
     try:
         interactions, metadata = read(path)
     except ValueError as exc:
@@ -256,30 +257,13 @@ def lint_file(path: Path, registry: Registry, secrets: Iterable[str] = ()) -> li
                 f"provenance {metadata['provenance']!r} is not one of {', '.join(PROVENANCES)}",
             )
         )
-    raw = path.read_text(encoding="utf-8", errors="replace")
-    for value in secrets:
-        if value and value in raw:
-            findings.append(
-                Finding(
-                    path, "", "secret", "contains the value of a credential from the environment"
-                )
-            )
+    pairs = [(i.request, i.response) for i in interactions]
+    findings += [
+        Finding(path, f"interaction {leak.interaction}", "secret", leak.description)
+        for leak in find_leaks(pairs, rules, secrets)
+    ]
     for index, interaction in enumerate(interactions, 1):
         where = f"interaction {index}"
-        sent = str(interaction.request.get("uri", "")) + str(interaction.request.get("headers"))
-        for name, shape in SECRET_SHAPES.items():  # where requests carry credentials
-            if shape.search(sent):
-                findings.append(
-                    Finding(path, where, "secret", f"the request holds what looks like {name}")
-                )
-        for header, values in (interaction.request.get("headers") or {}).items():
-            items = values if isinstance(values, list) else [values]
-            if str(header).lower() in SECRET_HEADERS and any(
-                not PLACEHOLDER.match(str(v)) for v in items
-            ):
-                findings.append(
-                    Finding(path, where, "secret", f"request header {header} is not scrubbed")
-                )
         found = route(
             registry,
             str(interaction.request.get("method", "GET")),
@@ -331,7 +315,9 @@ def undocumented(
 def cassette_files(paths: Iterable[Path]) -> Iterator[Path]:
     for path in paths:
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
+            yield from sorted(
+                p for p in path.rglob("*") if p.suffix in (".yaml", ".yml", SIDE_FILE_SUFFIX)
+            )
         else:
             yield path
 

@@ -133,6 +133,7 @@ class Catalog:
     entries: tuple[Entry, ...] = field(hash=False)
     origin: str = ""
     seed: str | None = None
+    scrub: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     def __repr__(self) -> str:
         return f"<Catalog {self.provider}: {len(self.entries)} entries from {self.origin}>"
@@ -212,6 +213,19 @@ def parse_catalog(document: Any, origin: str) -> Catalog:
     }
     entries = tuple(_entry(provider, raw) for raw in document["entries"])
     _check_entries(origin, entries, operations)
+    scrub = document.get("scrub", {})
+    for kind in ("patterns", "hosts", "paths"):
+        for index, rule in enumerate(scrub.get(kind, ())):
+            try:
+                re.compile(rule["pattern"])
+            except re.error as exc:
+                raise VisionContractError(
+                    MALFORMED_CATALOG.format(
+                        origin=origin,
+                        where=f"scrub.{kind}[{index}]: ",
+                        problem=f"{rule['pattern']!r} is not a regular expression ({exc})",
+                    )
+                ) from None
     return Catalog(
         provider=provider,
         title=document["title"],
@@ -222,6 +236,7 @@ def parse_catalog(document: Any, origin: str) -> Catalog:
         entries=entries,
         origin=origin,
         seed=document.get("seed"),
+        scrub=scrub,
     )
 
 

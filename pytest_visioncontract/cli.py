@@ -121,14 +121,21 @@ def _cmd_lint(args: argparse.Namespace, registry: Registry) -> int:
     from pathlib import Path
 
     from pytest_visioncontract.cassettes import cassette_files, lint_file
+    from pytest_visioncontract.scrubbing import Rules, credentials_from_environment
 
-    secrets = [os.environ[name] for name in args.secret_env if os.environ.get(name)]
+    secrets = credentials_from_environment()
+    secrets += [
+        (f"the value of ${name} (from the environment)", os.environ[name])
+        for name in args.secret_env
+        if os.environ.get(name)
+    ]
+    rules = Rules.build(registry.all())
     files = list(cassette_files(Path(p) for p in args.paths))
     missing = [str(p) for p in files if not p.exists()]
     if missing:
         print(f"visioncontract: no such file: {', '.join(missing)}", file=sys.stderr)
         return 2
-    findings = [f for path in files for f in lint_file(path, registry, secrets)]
+    findings = [f for path in files for f in lint_file(path, registry, secrets, rules)]
     for finding in findings:
         print(finding)
     print(f"{len(files)} cassette(s), {len(findings)} finding(s)", file=sys.stderr)
@@ -170,17 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument(
         "--secret-env",
         action="append",
-        default=[
-            "AZURE_VISION_KEY",
-            "AZURE_FACE_KEY",
-            "BING_SEARCH_KEY",
-            "HUAWEICLOUD_SDK_AK",
-            "HUAWEICLOUD_SDK_SK",
-            "ALIBABA_CLOUD_ACCESS_KEY_ID",
-            "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-        ],
+        default=[],
         metavar="NAME",
-        help="an environment variable holding a credential that must not appear (repeatable)",
+        help="an environment variable holding a credential that must not appear (repeatable); "
+        "variables named like *KEY*, *SECRET*, *TOKEN*, *PASSWORD*, *_AK, *_SK always are",
     )
     lint.set_defaults(func=_cmd_lint)
     serve = sub.add_parser(

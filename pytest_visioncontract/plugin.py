@@ -18,7 +18,7 @@ import pytest
 from pytest_visioncontract.cassettes import write_atomic
 from pytest_visioncontract.catalog import Registry, load_registry
 from pytest_visioncontract.errors import VisionContractError
-from pytest_visioncontract.recording import SCRUB_HEADERS, SCRUB_QUERY
+from pytest_visioncontract.scrubbing import Rules, Scrubber, credentials_from_environment
 from pytest_visioncontract.selection import (
     MARKER,
     SIGNATURE,
@@ -56,6 +56,7 @@ BAD_FAIL_UNDER = "--vision-fail-under: expected a percentage from 0 to 100, got 
 BAD_REPORT_PATH = "{option}: cannot write to {path!r}: the folder {folder!r} does not exist"
 
 REGISTRY_KEY = pytest.StashKey[Registry]()
+RULES_KEY = pytest.StashKey[Rules]()
 EXCHANGE_KEY = pytest.StashKey["tuple[Case, Exchange]"]()
 PROPERTY_KEY = pytest.StashKey["tuple[PropertyCase, Exchange, VisionError]"]()
 VERDICT_KEY = pytest.StashKey[Any]()
@@ -104,8 +105,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "vision_cassette_dir", "folder of cassettes, beside each test file", default="cassettes"
     )
-    parser.addini("vision_scrub_headers", "more request/response headers to scrub", type="linelist")
-    parser.addini("vision_scrub_query", "more query parameters to scrub", type="linelist")
+    parser.addini(
+        "vision_scrub_names",
+        "more header, query parameter and body field names whose values are credentials",
+        type="linelist",
+    )
+    parser.addini(
+        "vision_scrub_patterns",
+        "regular expressions of credential shapes to scrub anywhere (and refuse if left)",
+        type="linelist",
+    )
+    parser.addini("vision_scrub_headers", "like vision_scrub_names (headers)", type="linelist")
+    parser.addini("vision_scrub_query", "like vision_scrub_names (query)", type="linelist")
     parser.addini(
         "vision_store_bodies",
         "keep request bodies as side files (by content hash) next to the cassettes",
@@ -188,6 +199,15 @@ def pytest_configure(config: pytest.Config) -> None:
     extra += config.getoption("vision_catalog")
     try:
         config.stash[REGISTRY_KEY] = load_registry(tuple(extra))
+        config.stash[RULES_KEY] = Rules.build(
+            config.stash[REGISTRY_KEY].all(),
+            names=[
+                *config.getini("vision_scrub_names"),
+                *config.getini("vision_scrub_headers"),
+                *config.getini("vision_scrub_query"),
+            ],
+            patterns=config.getini("vision_scrub_patterns"),
+        )
     except VisionContractError as exc:
         raise pytest.UsageError(str(exc)) from None
     session = VisionSession(
@@ -288,7 +308,7 @@ def vision_error(request: pytest.FixtureRequest) -> Generator[VisionError, None,
 @pytest.fixture
 def vision_cassette(request: pytest.FixtureRequest) -> Generator[Any, None, None]:
     """The test's traffic in a scrubbed cassette: recorded with --vision-record, else replayed."""
-    from pytest_visioncontract.recording import Scrubber, credentials_from_environment, vcr_config
+    from pytest_visioncontract.recording import vcr_config
 
     config = request.config
     marker = request.node.get_closest_marker("vision_cassette")
@@ -296,8 +316,7 @@ def vision_cassette(request: pytest.FixtureRequest) -> Generator[Any, None, None
     name = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
     folder = request.path.parent / config.getini("vision_cassette_dir") / request.path.stem
     scrubber = Scrubber(
-        headers=SCRUB_HEADERS + tuple(config.getini("vision_scrub_headers")),
-        query=SCRUB_QUERY + tuple(config.getini("vision_scrub_query")),
+        config.stash[RULES_KEY],
         bodies_dir=folder / "bodies" if config.getini("vision_store_bodies") else None,
     )
     mode = config.getoption("vision_record") or config.getini("vision_record")

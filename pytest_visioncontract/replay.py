@@ -336,6 +336,7 @@ def _no_network(server: Server) -> Iterator[None]:
         if server.exchange is not None:
             server.exchange.blocked.append(what)
         return NETWORK_BLOCKED.format(what=what)
+
     real_connect = socket.socket.connect
     real_connect_ex = socket.socket.connect_ex
     real_getaddrinfo = socket.getaddrinfo

@@ -65,9 +65,27 @@ def test_lint_finds_an_unscrubbed_key_and_a_credential_from_the_environment(
     monkeypatch.setenv("AZURE_FACE_KEY", key)
     assert main(["lint", str(path)]) == 1
     out = capsys.readouterr().out.splitlines()
-    assert f"{path}: secret: contains the value of a credential from the environment" in out
-    assert f"{path}: interaction 1: secret: request header Ocp-Apim-Subscription-Key is not scrubbed" in out
-    assert f"{path}: interaction 1: secret: the request holds what looks like an Azure subscription key" in out
+    assert out == [
+        f"{path}: interaction 1: secret: request header Ocp-Apim-Subscription-Key holds the value "
+        "of $AZURE_FACE_KEY (from the environment)",
+        f"{path}: interaction 1: secret: request header Ocp-Apim-Subscription-Key holds a "
+        "credential that was not scrubbed",
+    ]
+
+
+def test_lint_reads_side_files_in_a_cassette_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bodies = tmp_path / "cassettes" / "test_face" / "bodies"
+    bodies.mkdir(parents=True)
+    (bodies / "clean.bin").write_bytes(b"\xff\xd8 an image")
+    (bodies / "leaky.bin").write_bytes(b'{"url": "https://h/p?x=1", "password": "Hunter2-Hunter2"}')
+    monkeypatch.delenv("AZURE_FACE_KEY", raising=False)
+    assert main(["lint", str(tmp_path / "cassettes")]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"{bodies / 'leaky.bin'}: secret: request body, field password holds a credential that "
+        "was not scrubbed"
+    ]
 
 
 def test_lint_finds_contract_drift_with_a_suggested_entry(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from pytest_visioncontract.recording import Scrubber
+    from pytest_visioncontract.scrubbing import Scrubber
 import requests
 
 from pytest_visioncontract.catalog import load_registry
@@ -120,7 +120,7 @@ def test_a_credential_that_survives_scrubbing_fails_the_recording_and_writes_not
 ) -> None:
     pytester.makepyfile(
         test_face=CLIENT_TEST.replace(
-            '"X-Vision-Error"', '"X-Custom-Token": os.environ["MY_API_TOKEN"], "X-Vision-Error"'
+            '"X-Vision-Error"', '"X-Tenant-Hint": os.environ["MY_API_TOKEN"], "X-Vision-Error"'
         )
     )
     previous = pytester.path / "cassettes" / "test_face" / "detect-invalid-image.yaml"
@@ -131,14 +131,15 @@ def test_a_credential_that_survives_scrubbing_fails_the_recording_and_writes_not
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(
         [
-            f"pytest-visioncontract: refused to write {previous}: it would contain the value of a "
-            "credential from the environment. Nothing was written; add a scrubbing rule (ini "
-            "vision_scrub_headers / vision_scrub_query) and record again"
+            f"pytest-visioncontract: refused to write {previous}: interaction 1, request header "
+            "X-Tenant-Hint holds the value of $MY_API_TOKEN (from the environment). Nothing was "
+            "written; add a scrubbing rule (ini vision_scrub_names / vision_scrub_patterns) and "
+            "record again"
         ]
     )
     assert previous.read_bytes() == PREVIOUS
 
-    pytester.makeini("[pytest]\nvision_scrub_headers = X-Custom-Token\n")
+    pytester.makeini("[pytest]\nvision_scrub_names = X-Tenant-Hint\n")
     run(pytester, "--vision-record", "all", env=env).assert_outcomes(passed=1)
     assert "tok-9f8e7d6c5b4a" not in previous.read_text()
 
@@ -393,75 +394,11 @@ def test_source_cassettes_with_a_malformed_file(pytester: pytest.Pytester) -> No
     ) in result.stdout.lines
 
 
-def test_scrubbing_rules_per_provider() -> None:
-    from vcr.request import Request
-
-    from pytest_visioncontract.recording import Scrubber
-
-    scrub = Scrubber()
-    azure = scrub.request(
-        Request(
-            "POST",
-            "https://contoso-vision.cognitiveservices.azure.com/face/v1.2/detect",
-            b"jpeg",
-            {
-                "Ocp-Apim-Subscription-Key": KEY,
-                "Host": "contoso-vision.cognitiveservices.azure.com",
-            },
-        )
-    )
-    assert azure.uri == "https://resource.cognitiveservices.azure.com/face/v1.2/detect"
-    assert azure.headers["Ocp-Apim-Subscription-Key"] == "REDACTED"
-    assert azure.headers["Host"] == "resource.cognitiveservices.azure.com"
-    assert (
-        azure.body
-        == b"sha256:" + __import__("hashlib").sha256(b"jpeg").hexdigest().encode() + b" (4 bytes)"
-    )
-
-    huawei = scrub.request(
-        Request(
-            "POST",
-            "https://ocr.cn-north-4.myhuaweicloud.com/v2/0a1b2c3d4e5f67890a1b2c3d4e5f6789/ocr/general-text",
-            None,
-            {
-                "Authorization": "SDK-HMAC-SHA256 Access=AK, SignedHeaders=host, Signature=abc123",
-                "X-Auth-Token": "MIIT...token",
-                "X-Security-Token": "sts",
-                "X-Sdk-Date": "20261123T020000Z",
-            },
-        )
-    )
-    assert huawei.uri == "https://ocr.cn-north-4.myhuaweicloud.com/v2/PROJECT_ID/ocr/general-text"
-    assert {
-        huawei.headers[h]
-        for h in ("Authorization", "X-Auth-Token", "X-Security-Token", "X-Sdk-Date")
-    } == {"REDACTED"}
-
-    alibaba = scrub.request(
-        Request(
-            "POST",
-            "https://imagesearch.cn-shanghai.aliyuncs.com/?Action=SearchImageByPic&AccessKeyId=LTAI5tAbCdEfGhIjKlMn&Signature=xyz&SignatureNonce=n1&Timestamp=2026-11-23T02%3A00%3A00Z&SecurityToken=sts",
-            None,
-            {
-                "Authorization": "ACS3-HMAC-SHA256 Credential=LTAI5tAbCdEfGhIjKlMn,Signature=ff",
-                "x-acs-security-token": "sts",
-            },
-        )
-    )
-    assert alibaba.uri == (
-        "https://imagesearch.cn-shanghai.aliyuncs.com/?Action=SearchImageByPic&AccessKeyId=REDACTED"
-        "&Signature=REDACTED&SignatureNonce=REDACTED&Timestamp=REDACTED&SecurityToken=REDACTED"
-    )
-    assert alibaba.headers["Authorization"] == alibaba.headers["x-acs-security-token"] == "REDACTED"
-    # the same request with other volatile values still matches after scrubbing
-    again = scrub.request(Request("POST", alibaba.uri.replace("REDACTED", "other"), None, {}))
-    assert again.uri == alibaba.uri
-
-
 def test_bodies_as_side_files(tmp_path: Path) -> None:
     from vcr.request import Request
 
-    from pytest_visioncontract.recording import Scrubber
+    from pytest_visioncontract.recording import write_side_files
+    from pytest_visioncontract.scrubbing import Scrubber
 
     scrubber = Scrubber(bodies_dir=tmp_path / "bodies")
     scrubbed = scrubber.request(
@@ -469,11 +406,11 @@ def test_bodies_as_side_files(tmp_path: Path) -> None:
     )
     digest = scrubbed.body.decode().split()[0].removeprefix("sha256:")
     assert not (tmp_path / "bodies").exists()  # written with the cassette, never before
-    scrubber.write_side_files()
+    write_side_files(scrubber)
     assert (tmp_path / "bodies" / f"{digest}.bin").read_bytes() == b"\x89PNG image"
 
 
-def save(scrubber: Scrubber, folder: Path, secrets: list[str]) -> None:
+def save(scrubber: Scrubber, folder: Path, secrets: list[tuple[str, str]]) -> None:
     from vcr.serializers import yamlserializer
 
     from pytest_visioncontract.catalog import load_registry
@@ -485,18 +422,22 @@ def save(scrubber: Scrubber, folder: Path, secrets: list[str]) -> None:
 
 def test_a_side_file_with_a_secret_refuses_the_recording_and_writes_nothing(tmp_path: Path) -> None:
     from pytest_visioncontract.errors import VisionContractError
-    from pytest_visioncontract.recording import Scrubber
+    from pytest_visioncontract.scrubbing import Scrubber
 
     scrubber = Scrubber(bodies_dir=tmp_path / "bodies")
     scrubber.body(b"clean image bytes")
-    scrubber.body(b"AccessKeyId=LTAI-my-real-key-id-0042&Signature=abc")
-    with pytest.raises(VisionContractError, match=r"refused to write .*bodies/[0-9a-f]{64}\.bin: it would contain the value of a credential"):
-        save(scrubber, tmp_path, ["LTAI-my-real-key-id-0042"])
+    scrubber.body(b"\xff\xd8 an image that holds my-real-key-id-0042 in its metadata")
+    with pytest.raises(
+        VisionContractError,
+        match=r"refused to write .*bodies/[0-9a-f]{64}\.bin: request body holds the value of "
+        r"\$MY_KEY \(from the environment\)\. Nothing was written",
+    ):
+        save(scrubber, tmp_path, [("the value of $MY_KEY (from the environment)", "my-real-key-id-0042")])
     assert list(tmp_path.iterdir()) == []  # neither the cassette nor any side file
 
 
 def test_a_side_file_cut_short_is_written_again(tmp_path: Path) -> None:
-    from pytest_visioncontract.recording import Scrubber
+    from pytest_visioncontract.scrubbing import Scrubber
 
     scrubber = Scrubber(bodies_dir=tmp_path / "bodies")
     described = scrubber.body(b"a large image" * 1000)
