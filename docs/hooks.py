@@ -6,12 +6,23 @@ so the documentation cannot drift from the data the plugin serves.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from mkdocs.structure.files import File, Files
 
-from pytest_visioncontract.catalog import load_registry
+from pytest_visioncontract.catalog import Catalog, load_registry
 from pytest_visioncontract.cli import RENDERERS
+from pytest_visioncontract.scrubbing import CREDENTIAL_WORDS, REDACTED, Rules
+
+KINDS = {  # rule kind: how the table names it, what it writes
+    "name": ("credential", f"`{REDACTED}`; the value too, wherever else it appears"),
+    "volatile": ("per request", f"`{REDACTED}`"),
+    "pattern": ("shape", f"`{REDACTED}`"),
+    "host": ("host", None),
+    "path": ("path", None),
+    "keep": ("not a credential", "left as it is"),
+}
 
 
 def page(provider: str) -> str:
@@ -47,7 +58,52 @@ def page(provider: str) -> str:
         "",
         table,
     ]
-    return "\n".join(lines)
+    return "\n".join([*lines, "", *scrubbing_table(catalog)])
+
+
+def _code(text: str) -> str:
+    """Inline code that survives a table cell and Markdown: HTML-escaped, and the characters
+    Markdown would read (pipes, emphasis, backslash escapes) as entities."""
+    escaped = html.escape(text)
+    for char in "|_*\\`[]":
+        escaped = escaped.replace(char, f"&#{ord(char)};")
+    return f"<code>{escaped}</code>"
+
+
+def scrubbing_table(catalog: Catalog) -> list[str]:
+    """What recording does to this provider's credentials, from the rules in force."""
+    lines = [
+        "## What recording scrubs",
+        "",
+        "Generated from the catalog's `scrub` block and the rules every recording gets (every "
+        "catalog's rules apply to every recording). A **credential** name is looked for in "
+        "request and response headers, query parameters, parameters nested in other values (a "
+        "signed URL inside `imgUrl=`, a string-to-sign echoed in a message), and JSON, form and "
+        "multipart fields; besides the names listed, any name with one of these words in it: "
+        + ", ".join(f"`{w}`" for w in sorted(CREDENTIAL_WORDS))
+        + ". A **per request** value (a signing time, a nonce) is made constant in headers and "
+        "the query so replay still matches. A **shape** is replaced wherever it is found in "
+        "text. After scrubbing, the leak check refuses to write anything still holding a "
+        "credential name's value, a shape, or the value of an environment variable named like "
+        "a credential ([cassettes.md](../cassettes.md)).",
+        "",
+        "| name or shape | kind | carries | written as | from |",
+        "|---|---|---|---|---|",
+    ]
+    rules = Rules.build([catalog])
+    ordered = sorted(
+        rules.rules, key=lambda r: (list(KINDS).index(r.kind), r.origin != catalog.provider)
+    )
+    for rule in ordered:
+        kind, becomes = KINDS[rule.kind]
+        name = _code(rule.name)
+        if rule.kind == "pattern" and rule.pattern is not None:
+            name = f"{rule.name}: {_code(rule.pattern.pattern)}"
+        written = becomes or _code(rule.replacement)
+        origin = "this catalog" if rule.origin == catalog.provider else rule.origin
+        carries = html.escape(rule.carries, quote=False)
+        lines.append(f"| {name} | {kind} | {carries} | {written} | {origin} |")
+    return lines
 
 
 def on_files(files: Files, config: Any) -> Files:

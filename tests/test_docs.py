@@ -107,11 +107,20 @@ def test_provider_pages_are_generated_from_the_catalogs() -> None:
     hooks = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(hooks)
     for catalog in load_registry().all():
-        page = hooks.page(catalog.provider)
+        page, scrubbing = hooks.page(catalog.provider).split("## What recording scrubs")
         rows = [line for line in page.splitlines() if line.startswith("| ") and "`" in line.split("|")[2]]
         assert len(rows) == len(catalog.entries) + len(catalog.operations), catalog.provider
         for entry in catalog.entries:
             assert f"`{entry.code}`" in page
+        # one row per scrubbing rule in force: the catalog's own and the generic ones
+        rows = [line for line in scrubbing.splitlines() if line.startswith("| ")][1:]
+        own = [row for row in rows if row.endswith("| this catalog |")]
+        block = catalog.scrub
+        assert len(own) == sum(len(block.get(kind, ())) for kind in block), catalog.provider
+        for kind in ("names", "volatile", "keep"):
+            for rule in block.get(kind, ()):
+                assert any(row.startswith(f"| <code>{rule['name']}</code> |") for row in own), rule
+        assert len(rows) - len(own) == 8  # 4 generic names, 4 generic shapes
 
 
 def test_the_minimal_catalog_shown_in_catalogs_md_loads() -> None:
@@ -123,3 +132,32 @@ def test_the_minimal_catalog_shown_in_catalogs_md_loads() -> None:
     block = page.split("A minimal catalog:", 1)[1].split("```json\n", 1)[1].split("```", 1)[0]
     catalog = parse_catalog(json.loads(block), "docs/catalogs.md")
     assert (catalog.provider, len(catalog.entries)) == ("acme_vision", 1)
+
+
+def test_the_scrub_block_shown_in_catalogs_md_scrubs(tmp_path: Path) -> None:
+    import json
+
+    from vcr.request import Request
+
+    from pytest_visioncontract.catalog import parse_catalog
+    from pytest_visioncontract.scrubbing import Rules, Scrubber
+
+    page = (ROOT / "docs" / "catalogs.md").read_text(encoding="utf-8")
+    minimal = page.split("A minimal catalog:", 1)[1].split("```json\n", 1)[1].split("```", 1)[0]
+    block = page.split("### Credentials: the `scrub` block", 1)[1].split("```json\n", 1)[1]
+    document = json.loads(minimal)
+    document.update(json.loads("{" + block.split("```", 1)[0] + "}"))
+    scrubber = Scrubber(Rules.build([parse_catalog(document, "docs/catalogs.md")]))
+    key = "acme_" + "0a" * 16
+    out = scrubber.request(
+        Request(
+            "POST",
+            "https://contoso.vision.acme.test/v1/accounts/a-42/tag?pageToken=p2&note=" + key,
+            None,
+            {"X-Acme-Key": "k-123456789", "X-Acme-Date": "2026-12-02T00:00:00Z"},
+        )
+    )
+    assert out.uri == (
+        "https://tenant.vision.acme.test/v1/accounts/ACCOUNT/tag?pageToken=p2&note=REDACTED"
+    )
+    assert out.headers == {"X-Acme-Key": "REDACTED", "X-Acme-Date": "REDACTED"}

@@ -131,7 +131,7 @@ def test_a_credential_that_survives_scrubbing_fails_the_recording_and_writes_not
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(
         [
-            f"pytest-visioncontract: refused to write {previous}: interaction 1, request header "
+            f"pytest-visioncontract: refused to write {previous}: interaction 2, request header "
             "X-Tenant-Hint holds the value of $MY_API_TOKEN (from the environment). Nothing was "
             "written; add a scrubbing rule (ini vision_scrub_names / vision_scrub_patterns) and "
             "record again"
