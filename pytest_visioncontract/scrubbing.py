@@ -88,7 +88,9 @@ _NESTED = re.compile(
     r"(?P<value>(?:(?!%26|%2526|\\u0026)[^&\s\"'<>\\,;#])+)",
     re.IGNORECASE,
 )
-_JSON_STRING_FIELD = re.compile(r'"(?P<name>[^"\\]{1,64})"\s*:\s*"(?P<value>(?:[^"\\]|\\.)*)"')
+_JSON_STRING_FIELD = re.compile(
+    r'"(?P<name>[^"\\]{1,64})"\s*:\s*"(?P<value>[^"\\]*(?:\\.[^"\\]*)*)"'  # unrolled: fast on MBs
+)
 _TEXT_TYPES = ("json", "text/", "xml", "x-www-form-urlencoded", "javascript", "yaml")
 _BINARY_TYPES = ("image/", "octet-stream", "video/", "audio/", "application/pdf", "zip")
 
