@@ -308,7 +308,7 @@ def vision_error(request: pytest.FixtureRequest) -> Generator[VisionError, None,
 @pytest.fixture
 def vision_cassette(request: pytest.FixtureRequest) -> Generator[Any, None, None]:
     """The test's traffic in a scrubbed cassette: recorded with --vision-record, else replayed."""
-    from pytest_visioncontract.recording import vcr_config
+    from pytest_visioncontract.recording import SafePersister, vcr_config
 
     config = request.config
     marker = request.node.get_closest_marker("vision_cassette")
@@ -320,10 +320,8 @@ def vision_cassette(request: pytest.FixtureRequest) -> Generator[Any, None, None
         bodies_dir=folder / "bodies" if config.getini("vision_store_bodies") else None,
     )
     mode = config.getoption("vision_record") or config.getini("vision_record")
-    recorder = vcr_config(
-        config.stash[REGISTRY_KEY], mode, scrubber, credentials_from_environment()
-    )
-    context = recorder.use_cassette(str(folder / f"{name}.yaml"))
+    persister = SafePersister(config.stash[REGISTRY_KEY], credentials_from_environment(), scrubber)
+    context = vcr_config(mode, persister).use_cassette(str(folder / f"{name}.yaml"))
     problem = None
     try:
         cassette = context.__enter__()
@@ -334,12 +332,9 @@ def vision_cassette(request: pytest.FixtureRequest) -> Generator[Any, None, None
     try:
         yield cassette
     finally:
-        try:
-            context.__exit__(None, None, None)
-        except VisionContractError as exc:
-            problem = str(exc)
-        if problem is not None:
-            pytest.fail(problem, pytrace=False)
+        context.__exit__(None, None, None)
+        if persister.refusal is not None:
+            pytest.fail(persister.refusal, pytrace=False)
 
 
 def expand_first(case: PropertyCase) -> Case:

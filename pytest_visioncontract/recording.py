@@ -69,6 +69,7 @@ class SafePersister:
     registry: Registry
     secrets: Sequence[tuple[str, str]] = field(default_factory=list)  # (description, value)
     scrubber: Scrubber = field(default_factory=Scrubber)  # its side files go with the cassette
+    refusal: str | None = None  # why the last save wrote nothing
 
     def load_cassette(self, cassette_path: str, serializer: Any) -> Any:
         from vcr.persisters.filesystem import CassetteNotFoundError
@@ -89,9 +90,18 @@ class SafePersister:
     def save_cassette(
         self, cassette_path: str, cassette_dict: dict[str, Any], serializer: Any
     ) -> None:
+        """Save, or keep the reason not to in ``refusal``: vcrpy saves before it removes its
+        patches, so an exception here would leave them in place for later tests."""
+        try:
+            self._save(Path(cassette_path), cassette_dict, serializer)
+        except VisionContractError as exc:
+            self.refusal = str(exc)
+        except OSError as exc:
+            self.refusal = f"pytest-visioncontract: cannot write {cassette_path}: {exc}"
+
+    def _save(self, path: Path, cassette_dict: dict[str, Any], serializer: Any) -> None:
         from vcr.serialize import serialize
 
-        path = Path(cassette_path)
         requests = cassette_dict.get("requests") or []
         found = route(self.registry, requests[0].method, requests[0].uri) if requests else None
         metadata = dict(cassette_dict.get("metadata") or {})
@@ -117,14 +127,11 @@ class SafePersister:
         write_atomic(path, text)
 
 
-def vcr_config(
-    registry: Registry,
-    mode: str,
-    scrubber: Scrubber,
-    secrets: Sequence[tuple[str, str]],
-) -> Any:
+def vcr_config(mode: str, persister: SafePersister) -> Any:
+    """A vcrpy recorder that scrubs with the persister's scrubber and saves through it."""
     import vcr
 
+    scrubber = persister.scrubber
     recorder = vcr.VCR(
         record_mode=mode,
         before_record_request=scrubber.request,
@@ -132,5 +139,5 @@ def vcr_config(
         decode_compressed_response=True,
         match_on=("method", "scheme", "host", "port", "path", "query"),
     )
-    recorder.register_persister(SafePersister(registry, list(secrets), scrubber))
+    recorder.register_persister(persister)
     return recorder

@@ -70,6 +70,10 @@ GENERIC_NAMES = {  # name: what it carries (shown in the docs)
     "Cookie": "session cookies",
     "Set-Cookie": "session cookies set by the service",
 }
+GENERIC_KEEP = {  # names holding a credential word that are not credentials
+    "token_type": "the OAuth token type (Bearer)",
+    "tokenType": "the OAuth token type (Bearer)",
+}
 GENERIC_PATTERNS = {  # name of the shape: regular expression
     "a JSON Web Token": r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
     "a bearer token": r"(?i:bearer)\s+(?!REDACTED)[A-Za-z0-9\-._~+/]{16,}=*",
@@ -92,7 +96,16 @@ _JSON_STRING_FIELD = re.compile(
     r'"(?P<name>[^"\\]{1,64})"\s*:\s*"(?P<value>[^"\\]*(?:\\.[^"\\]*)*)"'  # unrolled: fast on MBs
 )
 _TEXT_TYPES = ("json", "text/", "xml", "x-www-form-urlencoded", "javascript", "yaml")
-_BINARY_TYPES = ("image/", "octet-stream", "video/", "audio/", "application/pdf", "zip")
+
+
+def _is_text(raw: bytes) -> bool:
+    if b"\x00" in raw:
+        return False
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def words(name: str) -> list[str]:
@@ -132,6 +145,7 @@ class Rules:
     ) -> Rules:
         """The generic rules, every catalog's ``scrub`` block, and the user's additions."""
         rules = [Rule("name", n, why, "every provider") for n, why in GENERIC_NAMES.items()]
+        rules += [Rule("keep", n, why, "every provider") for n, why in GENERIC_KEEP.items()]
         rules += [
             Rule("pattern", shape, shape, "every provider", pattern=re.compile(regex))
             for shape, regex in GENERIC_PATTERNS.items()
@@ -222,14 +236,9 @@ class Scrubber:
         if len(value) >= REMEMBER_AT_LEAST and not PLACEHOLDER.match(value):
             self.seen.add(value)
 
-    def _remember_header(self, name: str, value: str) -> None:
+    def _remember_header(self, value: str) -> None:
         """The secret parts of a credential header's value, to be removed elsewhere too."""
         self._remember(value)
-        if name.lower() in ("cookie", "set-cookie"):
-            items = value.split(";")
-            for item in items if name.lower() == "cookie" else items[:1]:
-                self._remember(item.partition("=")[2])
-            return
         scheme, _, rest = value.strip().partition(" ")
         if not rest:
             return
@@ -259,7 +268,9 @@ class Scrubber:
             self._remember(unquote_plus(unquote_plus(value)))
             return f"{match['pre']}{name}{match['eq']}{REDACTED}"
 
-        text = _NESTED.sub(nested, text)
+        return self._shapes_and_seen(_NESTED.sub(nested, text))
+
+    def _shapes_and_seen(self, text: str) -> str:
         for rule in self.rules.of("pattern"):
             assert rule.pattern is not None
             text = rule.pattern.sub(REDACTED, text)
@@ -281,22 +292,23 @@ class Scrubber:
         return _JSON_STRING_FIELD.sub(field_, text)
 
     def body_bytes(self, raw: bytes, content_type: str) -> bytes:
-        """A body with its credentials scrubbed; binary content (images) is left as it is."""
+        """A body with its credentials scrubbed. Text is told by its bytes, whatever the
+        Content-Type says (JSON served as octet-stream is still JSON; an image is never UTF-8)."""
         lowered = content_type.lower()
         if "multipart/" in lowered:
             return self._multipart(raw, content_type)
-        if any(t in lowered for t in _BINARY_TYPES):
-            return raw
-        if not any(t in lowered for t in _TEXT_TYPES):
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError:
-                return raw
-            if b"\x00" in raw:
-                return raw
+        if not any(t in lowered for t in _TEXT_TYPES) and not _is_text(raw):
+            return self._binary(raw)
         text = raw.decode("utf-8", "surrogateescape")
         scrubbed = self.text(self._json_fields(text))
         return raw if scrubbed == text else scrubbed.encode("utf-8", "surrogateescape")
+
+    def _binary(self, raw: bytes) -> bytes:
+        """Binary content (an image) keeps every byte but a credential's: only shapes and values
+        scrubbed elsewhere are replaced, which random data does not hold."""
+        text = raw.decode("latin-1")
+        scrubbed = self._shapes_and_seen(text)
+        return raw if scrubbed == text else scrubbed.encode("latin-1")
 
     def _multipart(self, raw: bytes, content_type: str) -> bytes:
         found = re.search(r'boundary="?([^";]+)"?', content_type, re.IGNORECASE)
@@ -351,24 +363,42 @@ class Scrubber:
 
     def headers(self, headers: Mapping[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        done: set[str] = set()  # scrubbed by name: not searched again
         for name, value in headers.items():
-            values = value if isinstance(value, list) else [value]
-            if self.rules.is_credential(name) or self.rules.is_volatile(name):
-                if self.rules.is_credential(name):
-                    for item in values:
-                        self._remember_header(name, str(item))
+            values = [str(v) for v in (value if isinstance(value, list) else [value])]
+            lowered = name.lower()
+            if lowered in ("cookie", "set-cookie") and self.rules.is_credential(name):
+                values = [self._cookie(lowered, v) for v in values]
+                done.add(name)
+            elif self.rules.is_credential(name):
+                for item in values:
+                    self._remember_header(item)
                 values = [REDACTED for _ in values]
-            elif name.lower() == "host":
+                done.add(name)
+            elif self.rules.is_volatile(name):
+                values = [REDACTED for _ in values]
+                done.add(name)
+            elif lowered == "host":
                 values = [urlsplit(self.uri(f"https://{v}")).netloc for v in values]
+                done.add(name)
             out[name] = values if isinstance(value, list) else values[0]
         for name, value in out.items():  # values scrubbed by name may be echoed in others
-            if value == REDACTED or value == [REDACTED] or name.lower() == "host":
+            if name in done:
                 continue
-            if isinstance(value, list):
-                out[name] = [self.text(str(v)) for v in value]
-            else:
-                out[name] = self.text(str(value))
+            scrubbed = [self.text(v) for v in (value if isinstance(value, list) else [value])]
+            out[name] = scrubbed if isinstance(value, list) else scrubbed[0]
         return out
+
+    def _cookie(self, name: str, value: str) -> str:
+        """Cookie values become REDACTED; cookie names and Set-Cookie attributes stay."""
+        items = value.split(";")
+        cookies = len(items) if name == "cookie" else 1
+        for index, item in enumerate(items[:cookies]):
+            key, eq, secret = item.partition("=")
+            if eq and secret.strip():
+                self._remember(secret)
+                items[index] = f"{key}={REDACTED}"
+        return ";".join(items)
 
     def body(self, body: Any, content_type: str = "") -> str | None:
         """A request body, scrubbed, as its content hash (and a side file when configured)."""
@@ -509,7 +539,7 @@ def _places(
         if isinstance(headers, Mapping):
             for name, values in headers.items():
                 for value in values if isinstance(values, list) else [values]:
-                    yield f"{side} header {name}", str(name), str(value), True
+                    yield from _header_places(f"{side} header {name}", str(name), str(value))
     body = request.get("body")
     if body is not None:
         yield "request body", None, _as_text(body), True
@@ -519,6 +549,19 @@ def _places(
         yield "response body", None, text, True
         for match in _JSON_STRING_FIELD.finditer(text):
             yield f"response body field {match['name']}", match["name"], match["value"], False
+
+
+def _header_places(
+    place: str, name: str, value: str
+) -> Iterator[tuple[str, str | None, str, bool]]:
+    lowered = name.lower()
+    if lowered not in ("cookie", "set-cookie"):
+        yield place, name, value, True
+        return
+    items = value.split(";")
+    for item in items if lowered == "cookie" else items[:1]:  # the rest are attributes
+        key, _, secret = item.partition("=")
+        yield f"{place} (cookie {key.strip()})", name, secret.strip(), True
 
 
 def _as_text(value: Any) -> str:

@@ -186,7 +186,8 @@ def test_responses_echoing_credentials_tokens_and_signed_urls() -> None:
     assert "NUgYrLnoC37mZZCNnAbez2Q6Z" not in text and "CAISq1w2e3r4t5y6" not in text
     assert document["imageInsightsToken"] == "ccid_abc*cp_123"  # Bing: not a credential
     headers = served["headers"]
-    assert headers["X-Subject-Token"] == headers["Set-Cookie"] == ["REDACTED"]
+    assert headers["X-Subject-Token"] == ["REDACTED"]
+    assert headers["Set-Cookie"] == ["MUID=REDACTED; path=/; HttpOnly"]  # attributes kept
     assert headers["X-Request-Id"] == ["fedcba9876543210fedcba9876543210"]
     assert headers["Content-Length"] == [str(len(served["body"]["string"]))]
 
