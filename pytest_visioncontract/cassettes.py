@@ -175,24 +175,96 @@ class Interaction:
 
 def read(path: Path) -> tuple[list[Interaction], dict[str, Any]]:
     """A cassette's interactions and metadata; ValueError (one line) when it cannot be read."""
+    interactions, metadata, _ = read_document(path)
+    return interactions, metadata
+
+
+def read_document(path: Path) -> tuple[list[Interaction], dict[str, Any], dict[str, Any]]:
+    """Interactions, metadata and the parsed document (to hand to vcrpy without parsing again)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"cannot read it: {exc}") from None
     try:
         data = _serializer().deserialize(text)
+    except RecursionError:
+        raise ValueError("not a YAML cassette: nested too deeply") from None
     except Exception as exc:  # yaml errors come in many classes
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ValueError(f"not a YAML cassette: {first}") from None
+        raise ValueError(f"not a YAML cassette: {_yaml_problem(exc)}") from None
     if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
         raise ValueError("not a vcrpy cassette: no 'interactions' list")
-    interactions = []
-    for index, item in enumerate(data["interactions"], 1):
-        if not isinstance(item, dict) or "request" not in item or "response" not in item:
-            raise ValueError(f"interaction {index} has no request/response pair")
-        interactions.append(Interaction(item["request"], item["response"]))
+    interactions = [_interaction(index, item) for index, item in enumerate(data["interactions"], 1)]
     metadata = data.get("metadata") or {}
-    return interactions, metadata if isinstance(metadata, dict) else {}
+    return interactions, metadata if isinstance(metadata, dict) else {}, data
+
+
+def _yaml_problem(exc: Exception) -> str:
+    """A YAML error as one line, with the line and column where it was found."""
+    problem = getattr(exc, "problem", None)
+    mark = getattr(exc, "problem_mark", None)
+    if problem and mark is not None:
+        context = getattr(exc, "context", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}"
+        return f"{context + ': ' if context else ''}{problem} at {where}"
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
+
+
+def _interaction(index: int, item: Any) -> Interaction:
+    """One interaction, its shape checked: what vcrpy and the plugin read must be there."""
+
+    def wrong(where: str, what: str) -> ValueError:
+        return ValueError(f"interaction {index}: {where} {what}")
+
+    if not isinstance(item, dict) or "request" not in item or "response" not in item:
+        return _raise(wrong("is", "not a request/response pair"))
+    request, response = item["request"], item["response"]
+    if not isinstance(request, dict):
+        return _raise(wrong("request is", f"{_kind(request)}; expected a mapping"))
+    if not isinstance(response, dict):
+        return _raise(wrong("response is", f"{_kind(response)}; expected a mapping"))
+    for key in ("method", "uri"):
+        if not isinstance(request.get(key), str):
+            return _raise(wrong(f"request.{key} is", f"{_kind(request.get(key))}; expected text"))
+    for side, message in (("request", request), ("response", response)):
+        headers = message.get("headers", {})
+        if headers is None:
+            continue
+        if not isinstance(headers, dict):
+            return _raise(
+                wrong(
+                    f"{side}.headers is", f"{_kind(headers)}; expected a mapping of names to values"
+                )
+            )
+        for name, values in headers.items():
+            if not all(
+                isinstance(v, str | int) for v in (values if isinstance(values, list) else [values])
+            ):
+                return _raise(
+                    wrong(f"{side}.headers[{name!r}] is", f"{_kind(values)}; expected text")
+                )
+    status = response.get("status")
+    if not isinstance(status, dict) or type(status.get("code")) is not int:
+        code = status.get("code") if isinstance(status, dict) else status
+        return _raise(wrong("response.status.code is", f"{_kind(code)}; expected a whole number"))
+    body = response.get("body")
+    if body is not None and not (
+        isinstance(body, dict) and isinstance(body.get("string"), str | bytes | None)
+    ):
+        inner = body.get("string") if isinstance(body, dict) else body
+        return _raise(wrong("response.body.string is", f"{_kind(inner)}; expected text or bytes"))
+    return Interaction(request, response)
+
+
+def _raise(error: ValueError) -> Interaction:
+    raise error
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "missing"
+    shown = repr(value)
+    shown = shown if len(shown) <= 40 else shown[:37] + "..."
+    return f"{type(value).__name__} {shown}"
 
 
 def _body_text(response: Mapping[str, Any]) -> bytes:

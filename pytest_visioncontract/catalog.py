@@ -35,6 +35,8 @@ UNKNOWN_PROVIDER = "unknown provider {name!r}; known: {known}"
 MALFORMED_CATALOG = "malformed catalog {origin}: {where}{problem}"
 UNREADABLE_CATALOG = "cannot read catalog {origin}: {problem}"
 DUPLICATE_PROVIDER = "provider {name!r} is defined twice: by {first} and by {second}"
+TOO_DEEP = "nested too deeply to be a catalog"
+MAX_CATALOG_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -194,11 +196,16 @@ def parse_catalog(document: Any, origin: str) -> Catalog:
     """Validate a catalog document and build the Catalog, or raise one clear line."""
     from jsonschema.exceptions import best_match
 
-    error = best_match(_schema_validator().iter_errors(document))
+    try:
+        error = best_match(_schema_validator().iter_errors(document))
+    except RecursionError:
+        raise VisionContractError(
+            MALFORMED_CATALOG.format(origin=origin, where="", problem=TOO_DEEP)
+        ) from None
     if error is not None:
         where = _where(document, list(error.absolute_path))
         raise VisionContractError(
-            MALFORMED_CATALOG.format(origin=origin, where=where, problem=error.message)
+            MALFORMED_CATALOG.format(origin=origin, where=where, problem=_short(error.message))
         )
     provider = document["provider"]
     operations = {
@@ -238,6 +245,11 @@ def parse_catalog(document: Any, origin: str) -> Catalog:
         seed=document.get("seed"),
         scrub=scrub,
     )
+
+
+def _short(text: str, limit: int = 200) -> str:
+    """A validator's message quotes the offending value: keep the line a line."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _where(document: Any, path: list[str | int]) -> str:
@@ -343,6 +355,15 @@ def case_label(entry: Entry, operation: str) -> str:
 
 def _read_document(path: Path | Any, origin: str) -> Any:
     try:
+        size = path.stat().st_size if hasattr(path, "stat") else 0
+        if size > MAX_CATALOG_BYTES:
+            raise VisionContractError(
+                MALFORMED_CATALOG.format(
+                    origin=origin,
+                    where="",
+                    problem=f"{size:,} bytes; a catalog is at most {MAX_CATALOG_BYTES:,} bytes",
+                )
+            )
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise VisionContractError(UNREADABLE_CATALOG.format(origin=origin, problem=exc)) from None
@@ -353,6 +374,10 @@ def _read_document(path: Path | Any, origin: str) -> Any:
             MALFORMED_CATALOG.format(
                 origin=origin, where="", problem=f"not JSON: {exc.msg} at line {exc.lineno}"
             )
+        ) from None
+    except RecursionError:
+        raise VisionContractError(
+            MALFORMED_CATALOG.format(origin=origin, where="", problem=TOO_DEEP)
         ) from None
 
 

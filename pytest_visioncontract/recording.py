@@ -62,6 +62,16 @@ def route(registry: Registry, method: str, uri: str) -> tuple[Catalog, str] | No
     return None
 
 
+@dataclass(frozen=True)
+class _Parsed:
+    """A vcrpy serializer that hands over a document already parsed."""
+
+    data: dict[str, Any]
+
+    def deserialize(self, _text: str) -> dict[str, Any]:
+        return self.data
+
+
 @dataclass
 class SafePersister:
     """vcrpy persister: provenance in, credentials never out, files replaced atomically."""
@@ -75,14 +85,16 @@ class SafePersister:
         from vcr.persisters.filesystem import CassetteNotFoundError
         from vcr.serialize import deserialize
 
-        from pytest_visioncontract.cassettes import read
+        from pytest_visioncontract.cassettes import read_document
 
         path = Path(cassette_path)
         if not path.is_file():
             raise CassetteNotFoundError()
         try:
-            read(path)  # one clear line for what vcrpy would report as a traceback
-            return deserialize(path.read_text(encoding="utf-8"), serializer)
+            # checked here for one clear line where vcrpy would raise a traceback, and parsed
+            # once: vcrpy builds its requests and responses from the same document
+            _, _, data = read_document(path)
+            return deserialize("", _Parsed(data))
         except Exception as exc:  # yaml and shape errors come in many classes
             first = (str(exc).splitlines() or [type(exc).__name__])[0]
             raise VisionContractError(MALFORMED.format(path=path, problem=first)) from None

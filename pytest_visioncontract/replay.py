@@ -145,20 +145,30 @@ class _ServingCassette(Cassette):  # type: ignore[misc]
 
 @contextlib.contextmanager
 def _quick_resets() -> Iterator[None]:
-    """Make vcrpy's per-connection un-patching cheap while the patches are on.
+    """Make vcrpy's per-connection un-patching cheap and safe for threads while the patches are on.
 
     Every connection vcrpy's stubs open briefly restores the real classes
     (``vcr.patch.force_reset``), and the list of what to restore is rebuilt each time by
     importing every library vcrpy supports; the ones not installed fail to import, which walks
     ``sys.path`` again and again and costs more than the rest of a test case. The list cannot
     change while the patches are on, so compute it once and hand out fresh patchers from it.
-    Without the private function (another vcrpy version), nothing changes but the speed.
+    Without the private function (another vcrpy version), threads are as safe as vcrpy makes
+    them and only the speed changes.
     """
     build = getattr(vcr.patch, "reset_patchers", None)
     if build is None:
         yield
         return
-    triples = [(p.getter(), p.attribute, p.new) for p in build()]
+    # Only http.client's own names: its HTTPSConnection.__init__ calls super() through the
+    # module's name, so it must see the real class. Un-patching anything else (urllib3's pool
+    # classes, httpx's transports) would open a window in which a request another thread makes
+    # at that moment gets the real class and goes around the cassette; while the plugin serves,
+    # nothing ever connects for real, so nothing else needs restoring.
+    triples = [
+        (target, p.attribute, p.new)
+        for p in build()
+        if getattr(target := p.getter(), "__name__", "") == "http.client"
+    ]
 
     def reset_patchers() -> Iterator[Any]:
         for target, attribute, original in triples:
@@ -179,7 +189,7 @@ def _quick_resets() -> Iterator[None]:
 # each named in PRIVATE_VCR_API and checked by tests/test_fidelity.py::test_vcrpy_internals_*.
 
 PRIVATE_VCR_API = (
-    "vcr.patch.reset_patchers() (the patchers force_reset re-applies; only for speed)",
+    "vcr.patch.reset_patchers() (the patchers force_reset re-applies: speed, thread safety)",
     "vcr.stubs.VCRHTTPResponse.getheaders and .recorded_response['headers'] (header order)",
     "vcr.stubs.aiohttp_stubs.build_response(vcr_request, vcr_response, history) and "
     "MockClientResponse (aiohttp's body methods)",

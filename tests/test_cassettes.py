@@ -126,22 +126,88 @@ def test_lint_finds_missing_provenance(tmp_path: Path) -> None:
     )
 
 
+GOOD = (ROOT / "cassettes" / "azure_face" / "common-429-429-rate-limit-is.yaml").read_text()
+GOOD_REQUEST = (
+    "    body: null\n    headers: {}\n    method: POST\n"
+    "    uri: https://myresource.cognitiveservices.azure.com/face/v1.2/detect\n"
+)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("interactions: [", "not a YAML cassette: while parsing a flow node"),
+        (
+            "interactions: [",
+            "not a YAML cassette: while parsing a flow node: did not find expected node content "
+            "at line 2, column 1",
+        ),
+        (
+            GOOD.replace("    method: POST\n", "    method: [POST\n"),
+            "not a YAML cassette: while parsing a flow sequence: did not find expected ',' or ']' "
+            "at line 6, column 8",
+        ),
         ("just: text\n", "not a vcrpy cassette: no 'interactions' list"),
-        ("interactions:\n- request: {}\n", "interaction 1 has no request/response pair"),
+        ("interactions:\n- request: {}\n", "interaction 1: is not a request/response pair"),
+        (
+            GOOD.replace(GOOD_REQUEST, "").replace("- request:\n", "- request: a string\n"),
+            "interaction 1: request is str 'a string'; expected a mapping",
+        ),
+        (
+            GOOD.replace("    headers: {}\n", "    headers: [a, b]\n"),
+            "interaction 1: request.headers is list ['a', 'b']; expected a mapping of names to "
+            "values",
+        ),
+        (
+            GOOD.replace("    uri: https", "    uri: 7\n    was: https"),
+            "interaction 1: request.uri is int 7; expected text",
+        ),
+        (
+            GOOD.replace("      code: 429\n", "      code: many\n"),
+            "interaction 1: response.status.code is str 'many'; expected a whole number",
+        ),
+        (
+            GOOD.replace("      code: 429\n", "      code: 429.5\n"),
+            "interaction 1: response.status.code is float 429.5; expected a whole number",
+        ),
+        (
+            GOOD.replace("      - '1'\n", "      - {a: 1}\n"),
+            "interaction 1: response.headers['Retry-After'] is list [{'a': 1}]; expected text",
+        ),
+        (
+            GOOD.replace("      string: '{", "      string: 42\n      was: '{"),
+            "interaction 1: response.body.string is int 42; expected text or bytes",
+        ),
+        (
+            "[" * 100_000,
+            "not a YAML cassette: while increasing flow level: exceeded maximum nesting depth at "
+            "line 1, column 1001",
+        ),
     ],
-    ids=["yaml", "shape", "pair"],
+    ids=[
+        "yaml",
+        "yaml-line-column",
+        "shape",
+        "pair",
+        "request-string",
+        "headers-list",
+        "uri-int",
+        "status-text",
+        "status-float",
+        "header-value-mapping",
+        "body-int",
+        "deep",
+    ],
 )
 def test_malformed_cassette_is_one_line(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(text)
+    before = path.read_bytes()
     [finding] = lint_file(path, load_registry())
     assert str(finding) == f"{path}: parse: {message}"
-    with pytest.raises(ValueError, match="^" + message.split(":")[0]):
+    with pytest.raises(ValueError) as info:
         read(path)
+    assert str(info.value) == message
+    assert path.read_bytes() == before
 
 
 def test_lint_of_a_missing_path(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -194,6 +194,18 @@ def _broken(change: Any) -> dict[str, Any]:
             lambda d: d["entries"][0].update(fill={"<x>": "1"}),
             "fill names '<x>', which the message does not contain",
         ),
+        (
+            lambda d: d["entries"][0].update(fill=[["x" * 5000]]),
+            "entries[0] (id '500-ServerError-UnexpectedError').fill: [['xxxx",
+        ),
+        (
+            lambda d: d["entries"][0].update(fill=_nested(5000)),
+            "nested too deeply to be a catalog",
+        ),
+        (
+            lambda d: d.update(scrub={"patterns": [{"name": "x", "pattern": "(", "carries": "y"}]}),
+            "scrub.patterns[0]: '(' is not a regular expression",
+        ),
     ],
     ids=[
         "status-range",
@@ -204,6 +216,9 @@ def _broken(change: Any) -> dict[str, Any]:
         "duplicate-id",
         "regex",
         "fill",
+        "huge-value",
+        "deep",
+        "scrub-regex",
     ],
 )
 def test_malformed_catalog_is_one_line(change: Any, expected: str) -> None:
@@ -212,7 +227,30 @@ def test_malformed_catalog_is_one_line(change: Any, expected: str) -> None:
     message = str(info.value)
     assert message.startswith("malformed catalog mine.json: ")
     assert expected in message
-    assert "\n" not in message
+    assert "\n" not in message and len(message) < 400
+
+
+def _nested(depth: int) -> list[Any]:
+    value: list[Any] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_catalog_files_too_deep_or_too_large_are_one_line(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 200_000 + "]" * 200_000)
+    with pytest.raises(VisionContractError) as info:
+        load_catalog_file(deep)
+    assert str(info.value) == f"malformed catalog {deep}: nested too deeply to be a catalog"
+    large = tmp_path / "large.json"
+    with large.open("wb") as out:
+        out.truncate(64 * 1024 * 1024 + 1)  # sparse: no disk used
+    with pytest.raises(VisionContractError) as info:
+        load_catalog_file(large)
+    assert str(info.value) == (
+        f"malformed catalog {large}: 67,108,865 bytes; a catalog is at most 67,108,864 bytes"
+    )
 
 
 def test_catalog_file_that_is_not_json(tmp_path: Path) -> None:

@@ -154,7 +154,8 @@ def test_a_malformed_cassette_is_one_line(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
         [
-            f"pytest-visioncontract: cannot replay cassette {path}: not a YAML cassette: while parsing a flow node"
+            f"pytest-visioncontract: cannot replay cassette {path}: not a YAML cassette: while "
+            "parsing a flow node: did not find expected node content at line 2, column 1"
         ]
     )
     assert path.read_text() == "interactions: ["

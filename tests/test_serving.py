@@ -262,3 +262,44 @@ def test_nothing_leaves_the_machine_during_a_case(pytester: pytest.Pytester) -> 
             "around vcrpy's patches*",
         ]
     )
+
+
+THREADS_CONNECTING = """
+import sys, threading
+import pytest, requests
+
+sys.setswitchinterval(1e-6)  # switch threads as often as possible: open every race window
+
+
+@pytest.mark.vision_errors("azure_face", codes=["InvalidImage"], operations=["detect"],
+                           handled=(requests.HTTPError,))
+def test_threads(vision_error):
+    escaped = []
+
+    def call():
+        for _ in range(25):
+            try:
+                with requests.Session() as session:  # a new pool, so a new connection
+                    session.post("https://myres.cognitiveservices.azure.com/face/v1.2/detect",
+                                 data=b"x", headers={"Ocp-Apim-Subscription-Key": "k"})
+            except requests.ConnectionError as exc:  # what went around the cassette
+                escaped.append(exc)
+
+    threads = [threading.Thread(target=call) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not escaped, escaped[0]
+    raise requests.HTTPError("handled")
+"""
+
+
+def test_threads_opening_connections_at_once_all_stay_on_the_cassette(
+    pytester: pytest.Pytester,
+) -> None:
+    """vcrpy restores the real classes while it builds each connection; another thread opening
+    one at that moment used to get a real connection (and a blocked network). Only http.client's
+    names are restored now (replay._quick_resets); the old code failed this every time."""
+    pytester.makepyfile(test_threads=THREADS_CONNECTING)
+    pytester.runpytest_subprocess("-p", "no:randomly").assert_outcomes(passed=3)
