@@ -13,7 +13,14 @@ from mkdocs.structure.files import File, Files
 
 from pytest_visioncontract.catalog import Catalog, load_registry
 from pytest_visioncontract.cli import RENDERERS
-from pytest_visioncontract.scrubbing import CREDENTIAL_WORDS, REDACTED, Rules
+from pytest_visioncontract.scrubbing import (
+    CREDENTIAL_PARTS,
+    CREDENTIAL_WORDS,
+    DESCRIBING_WORDS,
+    REDACTED,
+    WEAK_NAMES,
+    Rules,
+)
 
 KINDS = {  # rule kind: how the table names it, what it writes
     "name": ("credential", f"`{REDACTED}`; the value too, wherever else it appears"),
@@ -22,6 +29,7 @@ KINDS = {  # rule kind: how the table names it, what it writes
     "host": ("host", None),
     "path": ("path", None),
     "keep": ("not a credential", "left as it is"),
+    "body": ("whole response body", f"`{REDACTED}`"),
 }
 
 
@@ -78,14 +86,23 @@ def scrubbing_table(catalog: Catalog) -> list[str]:
         "Generated from the catalog's `scrub` block and the rules every recording gets (every "
         "catalog's rules apply to every recording). A **credential** name is looked for in "
         "request and response headers, query parameters, parameters nested in other values (a "
-        "signed URL inside `imgUrl=`, a string-to-sign echoed in a message), and JSON, form and "
-        "multipart fields; besides the names listed, any name with one of these words in it: "
+        "signed URL inside `imgUrl=`, a string-to-sign echoed in a message), JSON, XML, form "
+        "and multipart fields and `name: value` lines; besides the names listed, any name with "
+        "one of these words in it: "
         + ", ".join(f"`{w}`" for w in sorted(CREDENTIAL_WORDS))
-        + ". A **per request** value (a signing time, a nonce) is made constant in headers and "
-        "the query so replay still matches. A **shape** is replaced wherever it is found in "
-        "text. After scrubbing, the leak check refuses to write anything still holding a "
-        "credential name's value, a shape, or the value of an environment variable named like "
-        "a credential ([cassettes.md](../cassettes.md)).",
+        + ", or with one of these anywhere in it: "
+        + ", ".join(f"`{w}`" for w in CREDENTIAL_PARTS)
+        + ", unless its last word describes it ("
+        + ", ".join(f"`{w}`" for w in sorted(DESCRIBING_WORDS))
+        + ": `token_type`, `token_endpoint`, `keyName` are kept). A name that is only "
+        + ", ".join(f"`{w}`" for w in sorted(WEAK_NAMES))
+        + " is scrubbed when its value looks like a secret (16 or more characters, no spaces), "
+        "so OCR key-value results are kept. A **per request** value (a signing time, a nonce) "
+        "is made constant in headers and the query so replay still matches. A **shape** is "
+        "replaced wherever it is found in text. Passwords in URLs (`https://user:password@`) "
+        "are replaced too. After scrubbing, the leak check refuses to write anything still "
+        "holding a credential name's value, a shape, or the value of an environment variable "
+        "named like a credential ([cassettes.md](../cassettes.md)).",
         "",
         "| name or shape | kind | carries | written as | from |",
         "|---|---|---|---|---|",

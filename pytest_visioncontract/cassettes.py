@@ -22,7 +22,11 @@ from pytest_visioncontract.scrubbing import Rules, find_leaks, leaks_in_bytes
 from pytest_visioncontract.wire import WireResponse, envelope_problems, render
 
 PROVENANCES = ("live", "simulator", "synthetic")
-SIDE_FILE_SUFFIX = ".bin"  # request bodies kept beside cassettes, bodies/<sha256>.bin
+SIDE_FILE_SUFFIX = ".bin"
+TEMPORARY_SUFFIX = ".vctmp"  # write_atomic's temporary files: .<name>.<pid>.<random>.vctmp
+_TEMPORARY = re.compile(
+    r"^\..+\.(?P<pid>[0-9]+)\.[A-Za-z0-9_]+\.vctmp$"
+)  # request bodies kept beside cassettes, bodies/<sha256>.bin
 PROVENANCE_FIELDS = ("provenance", "provider", "operation", "api_version", "recorded_at", "plugin")
 EXAMPLE_HOSTS = {
     "azure_image_analysis": "myresource.cognitiveservices.azure.com",
@@ -98,11 +102,13 @@ def synthesize(catalog: Catalog, entry: Entry, operation: str, *, when: datetime
 def write_atomic(path: Path, content: str | bytes) -> None:
     """Write next to the target, then rename over it: an interrupted write leaves the old file.
 
-    The temporary file is named ``.<name>.<pid>.<random>``: one left by a killed process is
-    recognised and removed by :func:`remove_stale_temporaries`.
+    The temporary file is named ``.<name>.<pid>.<random>.vctmp``: one left by a killed process
+    is recognised and removed by :func:`remove_stale_temporaries`.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", dir=path.parent)
+    handle, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.{os.getpid()}.", suffix=TEMPORARY_SUFFIX, dir=path.parent
+    )
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~umask)
@@ -122,9 +128,9 @@ def remove_stale_temporaries(folder: Path) -> list[Path]:
     """Remove the temporary files :func:`write_atomic` left in ``folder`` from processes that
     no longer run (a killed recording); returns what was removed."""
     removed = []
-    for candidate in folder.glob(".*.*.*") if folder.is_dir() else ():
-        parts = candidate.name.rsplit(".", 2)
-        if len(parts) != 3 or not parts[1].isdigit() or _alive(int(parts[1])):
+    for candidate in folder.glob(f".*{TEMPORARY_SUFFIX}") if folder.is_dir() else ():
+        found = _TEMPORARY.match(candidate.name)
+        if found is None or _alive(int(found["pid"])):
             continue
         candidate.unlink(missing_ok=True)
         removed.append(candidate)

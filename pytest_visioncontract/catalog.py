@@ -221,7 +221,7 @@ def parse_catalog(document: Any, origin: str) -> Catalog:
     entries = tuple(_entry(provider, raw) for raw in document["entries"])
     _check_entries(origin, entries, operations)
     scrub = document.get("scrub", {})
-    for kind in ("patterns", "hosts", "paths"):
+    for kind in ("patterns", "bodies", "hosts", "paths"):
         for index, rule in enumerate(scrub.get(kind, ())):
             try:
                 re.compile(rule["pattern"])

@@ -122,6 +122,14 @@ class SafePersister:
             host = urlsplit(requests[0].uri).hostname or ""
             kind = "simulator" if host in ("127.0.0.1", "localhost", "::1") else "live"
             metadata.update(provenance(kind, catalog, operation))
+        self.scrubber.finish(cassette_dict)
+        if self.scrubber.unreadable:
+            raise VisionContractError(
+                LEAK.format(
+                    path=path,
+                    leak=f"{self.scrubber.unreadable[0]} could not be decoded to be checked",
+                )
+            )
         text: str = serialize({**cassette_dict, "metadata": metadata}, serializer)
         # what is checked is what is written: the text read back, not the objects before it
         written = serializer.deserialize(text)
@@ -148,7 +156,7 @@ def vcr_config(mode: str, persister: SafePersister) -> Any:
         record_mode=mode,
         before_record_request=scrubber.request,
         before_record_response=scrubber.response,
-        decode_compressed_response=True,
+        decode_compressed_response=False,  # the scrubber decodes: it must read every body
         match_on=("method", "scheme", "host", "port", "path", "query"),
     )
     recorder.register_persister(persister)

@@ -27,9 +27,13 @@ from __future__ import annotations
 
 import base64
 import copy
+import gzip
 import hashlib
+import importlib
+import json
 import os
 import re
+import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,57 +49,82 @@ REMEMBER_AT_LEAST = 8  # shorter scrubbed values are not hunted for elsewhere
 # A name is a credential's when one of its words is one of these (words split at case changes,
 # '-', '_' and '.'): Ocp-Apim-Subscription-Key, AccessKeyId, x-acs-security-token, authToken, ...
 CREDENTIAL_WORDS = frozenset(
-    {
-        "key",
-        "apikey",
-        "accesskey",
-        "accesskeyid",
-        "secret",
-        "token",
-        "password",
-        "passwd",
-        "pwd",
-        "credential",
-        "credentials",
-        "signature",
-        "sig",
-        "auth",
-        "authorization",
-        "cookie",
-    }
+    {"key", "secret", "token", "password", "passwd", "pwd", "credential", "credentials"}
+    | {"signature", "sig", "auth", "authorization", "cookie"}
 )
+# ... or when it holds one of these anywhere, words glued together: X-HW-APPKEY, securitytoken
+CREDENTIAL_PARTS = (
+    "token", "secret", "password", "passwd", "credential", "signature", "apikey", "appkey",
+    "accesskey",
+)  # fmt: skip
+# ... but not when its last word says it describes one: token_type, token_endpoint, keyName
+DESCRIBING_WORDS = frozenset(
+    {"type", "types", "endpoint", "endpoints", "uri", "url", "name", "names", "supported"}
+    | {"length", "count", "expiry", "expires", "expiration", "ttl", "seconds", "method"}
+    | {"methods", "version", "algorithm", "alg", "format", "hint", "scope", "scopes"}
+)
+# A name that is only one of these words is common in data too ({"key": "Invoice Number"} in
+# an OCR result): its value is scrubbed only when it looks like a secret (no spaces, 16+ chars).
+WEAK_NAMES = frozenset({"key", "sig", "auth"})
+SECRET_LOOKING = re.compile(r"^[A-Za-z0-9+/=_.~%:-]{16,}$")
 GENERIC_NAMES = {  # name: what it carries (shown in the docs)
     "Authorization": "any scheme: Bearer, Basic, HMAC signatures",
     "Proxy-Authorization": "proxy credentials",
     "Cookie": "session cookies",
     "Set-Cookie": "session cookies set by the service",
-}
-GENERIC_KEEP = {  # names holding a credential word that are not credentials
-    "token_type": "the OAuth token type (Bearer)",
-    "tokenType": "the OAuth token type (Bearer)",
+    "device_code": "an OAuth device code (polled for a token)",
 }
 GENERIC_PATTERNS = {  # name of the shape: regular expression
     "a JSON Web Token": r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
-    "a bearer token": r"(?i:bearer)\s+(?!REDACTED)[A-Za-z0-9\-._~+/]{16,}=*",
+    "a bearer token": (
+        r"Bearer\s+(?!REDACTED)(?=[A-Za-z0-9\-._~+/]*[A-Za-z])[A-Za-z0-9\-._~+/]{16,}=*"
+    ),
     "a signed Authorization value": (
         r"\b[A-Z0-9]+-HMAC-SHA256\s[^\r\n\"']*Signature=(?!REDACTED)[0-9A-Za-z+/=]{16,}"
     ),
     "a private key": r"-----BEGIN [A-Z ]*PRIVATE KEY-----",
 }
+# user:password@ in a URL, also percent-encoded once (a URL nested in a query value)
+_USERINFO = re.compile(
+    r"(?P<pre>://|%3A%2F%2F)(?P<user>[^/\s:@%\"'<>]{1,64})(?P<colon>:|%3A)"
+    r"(?P<password>(?!REDACTED)[^/\s@\"'<>]{1,128}?)(?P<at>@|%40)",
+    re.IGNORECASE,
+)
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 # name=value inside any text: a query string, a form body, a URL nested (and percent-encoded,
 # once or twice) in another value, a string-to-sign echoed in a message, a JSON string.
 _NESTED = re.compile(
-    r"(?P<pre>^|[?&\s\"'(,;:]|%26|%3F|%2526|%253F|\\u0026)"
+    r"(?P<pre>^|[?&#\s\"'(,;:]|%26|%3F|%2526|%253F|\\u0026)"
     r"(?P<name>[A-Za-z][A-Za-z0-9_.\-]{0,63})"
-    r"(?P<eq>=|%3D|%253D)"
+    r"(?P<eq>=|%3D|%253D|\\u003d)"
     r"(?P<value>(?:(?!%26|%2526|\\u0026)[^&\s\"'<>\\,;#])+)",
     re.IGNORECASE,
 )
 _JSON_STRING_FIELD = re.compile(
     r'"(?P<name>[^"\\]{1,64})"\s*:\s*"(?P<value>[^"\\]*(?:\\.[^"\\]*)*)"'  # unrolled: fast on MBs
 )
+_XML_ELEMENT = re.compile(
+    r"<(?P<name>[A-Za-z][\w.:-]{0,63})(?P<attributes>\s[^<>]*)?>(?P<value>[^<]{1,4096})</(?P=name)>"
+)
+_COLON_LINE = re.compile(
+    r"^(?P<lead>[ \t-]*[\"']?)(?P<name>[A-Za-z][\w.-]{0,63})(?P<sep>[\"']?[ \t]*:[ \t]*)"
+    r"(?P<value>[^\s\"'{\[][^\r\n]*?)(?P<end>[\"',]?[ \t]*\r?)$",
+    re.MULTILINE,
+)
 _TEXT_TYPES = ("json", "text/", "xml", "x-www-form-urlencoded", "javascript", "yaml")
+
+
+def _wide_charset(raw: bytes, content_type: str) -> str | None:
+    """The codec of a UTF-16 or UTF-32 body, by its charset or its byte order mark."""
+    found = re.search(r"charset=\"?(utf-?(?:16|32)(?:-?[lb]e)?)", content_type)
+    if found is not None:
+        return found.group(1)
+    for bom, codec in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32")):
+        if raw.startswith(bom):
+            return codec
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    return None
 
 
 def _is_text(raw: bytes) -> bool:
@@ -116,7 +145,7 @@ def words(name: str) -> list[str]:
 class Rule:
     """One row of the scrubbing table: where a credential travels and what is done to it."""
 
-    kind: str  # name, volatile, pattern, keep, host, path
+    kind: str  # name, volatile, pattern, keep, body, host, path
     name: str  # a field name, a shape's name, or a regular expression
     carries: str
     origin: str  # "every provider" or the provider id
@@ -145,7 +174,6 @@ class Rules:
     ) -> Rules:
         """The generic rules, every catalog's ``scrub`` block, and the user's additions."""
         rules = [Rule("name", n, why, "every provider") for n, why in GENERIC_NAMES.items()]
-        rules += [Rule("keep", n, why, "every provider") for n, why in GENERIC_KEEP.items()]
         rules += [
             Rule("pattern", shape, shape, "every provider", pattern=re.compile(regex))
             for shape, regex in GENERIC_PATTERNS.items()
@@ -168,7 +196,23 @@ class Rules:
         lowered = name.lower()
         if lowered in self._keep:
             return False
-        return lowered in self._names or any(w in CREDENTIAL_WORDS for w in words(name))
+        if lowered in self._names:
+            return True
+        parts = words(name)
+        if not parts or parts[-1] in DESCRIBING_WORDS:
+            return False
+        glued = "".join(parts)
+        return any(w in CREDENTIAL_WORDS for w in parts) or any(
+            p in glued for p in CREDENTIAL_PARTS
+        )
+
+    def scrubs(self, name: str, value: str) -> bool:
+        """Whether this value, under this name, is a credential to replace."""
+        if PLACEHOLDER.match(value.strip()) or not self.is_credential(name):
+            return False
+        if name.lower() in WEAK_NAMES and name.lower() not in self._names:
+            return SECRET_LOOKING.match(value.strip()) is not None
+        return True
 
     def is_volatile(self, name: str) -> bool:
         """Changes per request (a signing time, a nonce): constant in a recording."""
@@ -185,6 +229,16 @@ def catalog_rules(provider: str, block: Mapping[str, Any]) -> list[Rule]:
             Rule(
                 "pattern",
                 item["name"],
+                item["carries"],
+                provider,
+                pattern=_compile(item["pattern"]),
+            )
+        )
+    for item in block.get("bodies", ()):
+        rules.append(
+            Rule(
+                "body",
+                item["pattern"],
                 item["carries"],
                 provider,
                 pattern=_compile(item["pattern"]),
@@ -228,6 +282,9 @@ class Scrubber:
     pending: dict[str, bytes] = field(default_factory=dict)
     # Values scrubbed by name, removed wherever else they appear and looked for by the leak check.
     seen: set[str] = field(default_factory=set)
+    # Bodies that could not be read to be scrubbed (an encoding nothing here decodes).
+    unreadable: list[str] = field(default_factory=list)
+    _path: str = ""  # the path of the request whose response comes next (vcrpy records in pairs)
 
     # -- values
 
@@ -256,19 +313,26 @@ class Scrubber:
                 return
             self._remember(decoded.partition(":")[2])
 
+    def _replace(self, match: re.Match[str], group: str = "value") -> str:
+        """The match with its ``group`` replaced by REDACTED (the value remembered)."""
+        self._remember(unquote_plus(unquote_plus(match[group])).replace("\\/", "/"))
+        start, end = match.span(group)
+        return match[0][: start - match.start()] + REDACTED + match[0][end - match.start() :]
+
     def text(self, text: str) -> str:
-        """Scrub credentials from free text: nested parameters, shapes, remembered values."""
+        """Scrub credentials from free text: nested parameters, passwords in URLs, shapes, and
+        values scrubbed elsewhere."""
         if not text:
             return text
 
         def nested(match: re.Match[str]) -> str:
-            name, value = match["name"], match["value"]
-            if PLACEHOLDER.match(value) or not self.rules.is_credential(name):
+            if not self.rules.scrubs(match["name"], unquote_plus(match["value"])):
                 return match[0]
-            self._remember(unquote_plus(unquote_plus(value)))
-            return f"{match['pre']}{name}{match['eq']}{REDACTED}"
+            return self._replace(match)
 
-        return self._shapes_and_seen(_NESTED.sub(nested, text))
+        text = _NESTED.sub(nested, text)
+        text = _USERINFO.sub(lambda m: self._replace(m, "password"), text)
+        return self._shapes_and_seen(text)
 
     def _shapes_and_seen(self, text: str) -> str:
         for rule in self.rules.of("pattern"):
@@ -280,16 +344,18 @@ class Scrubber:
                     text = text.replace(form, REDACTED)
         return text
 
-    def _json_fields(self, text: str) -> str:
-        def field_(match: re.Match[str]) -> str:
-            if not self.rules.is_credential(match["name"]) or PLACEHOLDER.match(match["value"]):
-                return match[0]
-            self._remember(match["value"].replace("\\/", "/"))
-            start, end = match.span("value")
-            whole = match[0]
-            return whole[: start - match.start()] + REDACTED + whole[end - match.start() :]
+    def _fields(self, text: str) -> str:
+        """Credential-named fields of a text body: JSON strings, XML elements, name: value."""
 
-        return _JSON_STRING_FIELD.sub(field_, text)
+        def by_name(match: re.Match[str]) -> str:
+            value = match["value"]
+            if not self.rules.scrubs(match["name"], value):
+                return match[0]
+            return self._replace(match)
+
+        text = _JSON_STRING_FIELD.sub(by_name, text)
+        text = _XML_ELEMENT.sub(by_name, text)
+        return _COLON_LINE.sub(by_name, text)
 
     def body_bytes(self, raw: bytes, content_type: str) -> bytes:
         """A body with its credentials scrubbed. Text is told by its bytes, whatever the
@@ -297,10 +363,18 @@ class Scrubber:
         lowered = content_type.lower()
         if "multipart/" in lowered:
             return self._multipart(raw, content_type)
+        wide = _wide_charset(raw, lowered)
+        if wide is not None:  # UTF-16 or UTF-32 text
+            try:
+                text = raw.decode(wide)
+            except UnicodeDecodeError:
+                return self._binary(raw)
+            scrubbed = self.text(self._fields(text))
+            return raw if scrubbed == text else scrubbed.encode(wide)
         if not any(t in lowered for t in _TEXT_TYPES) and not _is_text(raw):
             return self._binary(raw)
         text = raw.decode("utf-8", "surrogateescape")
-        scrubbed = self.text(self._json_fields(text))
+        scrubbed = self.text(self._fields(text))
         return raw if scrubbed == text else scrubbed.encode("utf-8", "surrogateescape")
 
     def _binary(self, raw: bytes) -> bytes:
@@ -308,12 +382,12 @@ class Scrubber:
         scrubbed elsewhere are replaced, which random data does not hold."""
         text = raw.decode("latin-1")
         scrubbed = self._shapes_and_seen(text)
-        return raw if scrubbed == text else scrubbed.encode("latin-1")
+        return raw if scrubbed == text else scrubbed.encode("latin-1", "replace")
 
     def _multipart(self, raw: bytes, content_type: str) -> bytes:
         found = re.search(r'boundary="?([^";]+)"?', content_type, re.IGNORECASE)
         if found is None:
-            return raw
+            return self._binary(raw)
         delimiter = b"--" + found.group(1).encode("latin-1")
         pieces = raw.split(delimiter)
         for index, piece in enumerate(pieces):
@@ -325,22 +399,24 @@ class Scrubber:
             part_type = re.search(r"content-type:\s*([^\r\n]+)", headers, re.IGNORECASE)
             ending = b"\r\n" if content.endswith(b"\r\n") else b""
             value = content[: len(content) - len(ending)]
-            if name is not None and self.rules.is_credential(name.group(1)):
-                self._remember(value.decode("utf-8", "replace"))
+            text = value.decode("utf-8", "replace")
+            if name is not None and self.rules.scrubs(name.group(1), text):
+                self._remember(text)
                 value = REDACTED.encode()
-            elif "filename=" not in headers.lower() or part_type is not None:
-                value = self.body_bytes(value, part_type.group(1) if part_type else "text/plain")
+            else:
+                value = self.body_bytes(value, part_type.group(1) if part_type else "")
             pieces[index] = head + sep + value + ending
         return delimiter.join(pieces)
 
     def uri(self, uri: str) -> str:
         parts = urlsplit(uri)
-        host = parts.hostname or ""
+        host, port = _host_and_port(parts.netloc)
         for rule in self.rules.of("host"):
             assert rule.pattern is not None
             if rule.pattern.match(host):
                 host = rule.replacement
-        netloc = host + (f":{parts.port}" if parts.port else "")
+        host = f"[{host}]" if ":" in host else host  # an IPv6 address
+        netloc = host + (f":{port}" if port else "")
         path = parts.path
         for rule in self.rules.of("path"):
             assert rule.pattern is not None
@@ -349,7 +425,7 @@ class Scrubber:
         for pair in parts.query.split("&") if parts.query else []:
             name, eq, value = pair.partition("=")
             decoded = unquote_plus(name)
-            if eq and value and self.rules.is_credential(decoded):
+            if eq and self.rules.scrubs(decoded, unquote_plus(value)):
                 self._remember(unquote_plus(value))
                 value = REDACTED
             elif eq and value and self.rules.is_volatile(decoded):
@@ -359,18 +435,19 @@ class Scrubber:
             name + eq + (value if value == REDACTED else self.text(value))
             for name, eq, value in pairs
         )
-        return urlunsplit((parts.scheme, netloc, self.text(path), query, parts.fragment))
+        fragment = self.text(parts.fragment)
+        return urlunsplit((parts.scheme, netloc, self.text(path), query, fragment))
 
     def headers(self, headers: Mapping[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         done: set[str] = set()  # scrubbed by name: not searched again
         for name, value in headers.items():
-            values = [str(v) for v in (value if isinstance(value, list) else [value])]
+            values = [_header_text(v) for v in (value if isinstance(value, list) else [value])]
             lowered = name.lower()
             if lowered in ("cookie", "set-cookie") and self.rules.is_credential(name):
                 values = [self._cookie(lowered, v) for v in values]
                 done.add(name)
-            elif self.rules.is_credential(name):
+            elif any(self.rules.scrubs(name, v) for v in values):
                 for item in values:
                     self._remember_header(item)
                 values = [REDACTED for _ in values]
@@ -402,13 +479,9 @@ class Scrubber:
 
     def body(self, body: Any, content_type: str = "") -> str | None:
         """A request body, scrubbed, as its content hash (and a side file when configured)."""
-        if hasattr(body, "read"):
-            body = body.read()
-        elif isinstance(body, Iterator):
-            body = b"".join(body)
-        if body is None or body in (b"", ""):
+        raw = _body_bytes(body)
+        if not raw:
             return None
-        raw = body.encode("utf-8") if isinstance(body, str) else bytes(body)
         raw = self.body_bytes(raw, content_type)
         digest = hashlib.sha256(raw).hexdigest()
         if self.bodies_dir is not None:
@@ -419,9 +492,12 @@ class Scrubber:
         scrubbed = copy.copy(request)
         headers = dict(request.headers)
         scrubbed.headers = self.headers(headers)
-        content_type = next((str(v) for k, v in headers.items() if k.lower() == "content-type"), "")
+        content_type = next(
+            (_header_text(v) for k, v in headers.items() if k.lower() == "content-type"), ""
+        )
         scrubbed.body = self.body(request.body, content_type)
         scrubbed.uri = self.uri(request.uri)
+        self._path = urlsplit(request.uri).path
         return scrubbed
 
     def response(self, response: dict[str, Any]) -> dict[str, Any]:
@@ -431,22 +507,69 @@ class Scrubber:
         if isinstance(body, dict) and body.get("string"):
             raw = body["string"]
             raw = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)
-            content_type = next(
-                (
-                    str(v[0] if isinstance(v, list) else v)
-                    for k, v in headers.items()
-                    if k.lower() == "content-type"
-                ),
-                "",
-            )
-            scrubbed = self.body_bytes(raw, content_type)
-            if scrubbed != raw:
+            raw = self._decoded(raw, headers)
+            content_type = _first(headers, "content-type")
+            if any(r.pattern and r.pattern.search(self._path) for r in self.rules.of("body")):
+                self._remember(raw.decode("utf-8", "replace"))
+                scrubbed = REDACTED.encode()
+            else:
+                scrubbed = self.body_bytes(raw, content_type)
+            if scrubbed != body["string"]:
                 response["body"] = {**body, "string": scrubbed}
                 for name in headers:
                     if name.lower() == "content-length":
                         headers[name] = [str(len(scrubbed))]
         response["headers"] = headers
         return response
+
+    def _decoded(self, raw: bytes, headers: dict[str, Any]) -> bytes:
+        """The body without its Content-Encoding (then dropped from the headers), so it can be
+        scrubbed and replayed as what the client reads. A body that does not decode was already
+        decoded on the way in (urllib3 does so for vcrpy's stubs) and is kept as it is; one in
+        an encoding nothing here reads is marked unreadable (the recording is refused)."""
+        name = next((k for k in headers if k.lower() == "content-encoding"), None)
+        if name is None:
+            return raw
+        encoding = _first(headers, name.lower()).strip().lower()
+        if encoding in ("", "identity"):
+            return raw
+        decoded = _decode(raw, encoding)
+        if decoded is _UNSUPPORTED:
+            self.unreadable.append(f"a response body in Content-Encoding {encoding!r}")
+            return raw
+        del headers[name]
+        return raw if decoded is None else decoded
+
+    def finish(self, cassette: Mapping[str, Any]) -> None:
+        """Before a cassette is written: remove from every interaction the values scrubbed
+        anywhere in the recording (a token learned in a later interaction, echoed earlier)."""
+        if not self.seen:
+            return
+        for request in cassette.get("requests") or []:
+            request.uri = self._shapes_and_seen(request.uri)
+            request.headers = {
+                k: self._shapes_and_seen(_header_text(v)) for k, v in request.headers.items()
+            }
+        for response in cassette.get("responses") or []:
+            response["headers"] = {
+                k: [self._shapes_and_seen(_header_text(v)) for v in values]
+                if isinstance(values, list)
+                else self._shapes_and_seen(_header_text(values))
+                for k, values in (response.get("headers") or {}).items()
+            }
+            body = response.get("body")
+            if isinstance(body, dict) and body.get("string"):
+                raw = body["string"]
+                raw = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)
+                response["body"] = {**body, "string": self._binary(raw)}
+        self.pending = (
+            {
+                hashlib.sha256(scrubbed).hexdigest(): scrubbed
+                for scrubbed in (self._binary(raw) for raw in self.pending.values())
+            }
+            if self.bodies_dir is not None
+            else self.pending
+        )
 
     # -- side files
 
@@ -457,9 +580,100 @@ class Scrubber:
         return {self.bodies_dir / f"{digest}.bin": raw for digest, raw in self.pending.items()}
 
 
+def _host_and_port(netloc: str) -> tuple[str, str]:
+    """Host and port of a URL's netloc, user info dropped; an IPv6 host with or without its
+    brackets (vcrpy writes ``http://::1:8080/`` for a connection to ``[::1]:8080``)."""
+    hostport = netloc.rpartition("@")[2]
+    if hostport.startswith("["):
+        host, _, rest = hostport[1:].partition("]")
+        return host.lower(), rest.lstrip(":")
+    if hostport.count(":") > 1:  # a bare IPv6 address, maybe with a port
+        host, _, port = hostport.rpartition(":")
+        return (host.lower(), port) if port.isdigit() and ":" in host else (hostport.lower(), "")
+    host, _, port = hostport.partition(":")
+    return host.lower(), port
+
+
+def _first(headers: Mapping[str, Any], wanted: str) -> str:
+    for name, value in headers.items():
+        if name.lower() == wanted:
+            return _header_text(value[0] if isinstance(value, list) and value else value)
+    return ""
+
+
+def _header_text(value: Any) -> str:
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("latin-1")
+    return str(value)
+
+
+def _body_bytes(body: Any) -> bytes:
+    """A request body as bytes, however the client handed it to vcrpy."""
+    if body is None:
+        return b""
+    if hasattr(body, "read"):
+        body = body.read()
+    elif isinstance(body, Iterator):
+        body = b"".join(part if isinstance(part, bytes) else str(part).encode() for part in body)
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if isinstance(body, bytes | bytearray | memoryview):
+        return bytes(body)
+    try:  # aiohttp's stubs may keep json= and data= as the objects given
+        return json.dumps(body, default=str, sort_keys=True).encode("utf-8")
+    except (TypeError, ValueError):
+        return repr(body).encode("utf-8")
+
+
+_UNSUPPORTED = b"unsupported"  # what _decode answers for an encoding it cannot read
+
+
+def _decode(raw: bytes, encoding: str) -> bytes | None:
+    """Undo Content-Encodings (the last applied is listed last): the body, None if it does not
+    decode, or ``_UNSUPPORTED`` for an encoding no decoder here reads."""
+    decoders: dict[str, Any] = {
+        "gzip": gzip.decompress,
+        "x-gzip": gzip.decompress,
+        "deflate": _inflate,
+        "br": getattr(_optional("brotli") or _optional("brotlicffi"), "decompress", None),
+        "zstd": _unzstd if _optional("zstandard") else None,
+        "identity": lambda data: data,
+    }
+    for step in reversed([e.strip() for e in encoding.split(",") if e.strip()]):
+        decoder = decoders.get(step)
+        if decoder is None:
+            return _UNSUPPORTED
+        try:
+            raw = decoder(raw)
+        except Exception:  # each decoder raises its own error class
+            return None
+    return raw
+
+
+def _inflate(raw: bytes) -> bytes:
+    try:
+        return zlib.decompress(raw)
+    except zlib.error:
+        return zlib.decompress(raw, -zlib.MAX_WBITS)  # raw deflate, without zlib's header
+
+
+def _unzstd(raw: bytes) -> bytes:
+    data: bytes = (
+        importlib.import_module("zstandard").ZstdDecompressor().decompressobj().decompress(raw)
+    )
+    return data
+
+
+def _optional(module: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        return None
+
+
 # --------------------------------------------------------------------------- the leak check
 
-CREDENTIAL_VARIABLE = re.compile(r"(KEY|SECRET|TOKEN|PASSWORD|_AK$|_SK$)", re.I)
+CREDENTIAL_VARIABLE = re.compile(r"(KEY|SECRET|TOKEN|PASSWORD|_AK$|_SK$|^IDENTITY_HEADER$)", re.I)
 
 
 def credentials_from_environment(environ: Mapping[str, str] = os.environ) -> list[tuple[str, str]]:
@@ -547,8 +761,9 @@ def _places(
     if isinstance(body, Mapping):
         text = _as_text(body.get("string"))
         yield "response body", None, text, True
-        for match in _JSON_STRING_FIELD.finditer(text):
-            yield f"response body field {match['name']}", match["name"], match["value"], False
+        for pattern in (_JSON_STRING_FIELD, _XML_ELEMENT):
+            for match in pattern.finditer(text):
+                yield f"response body field {match['name']}", match["name"], match["value"], False
 
 
 def _header_places(
@@ -580,7 +795,7 @@ def _suspicions(
     for description, secret in secrets:
         if any(form in value for form in {secret, quote(secret, safe=""), quote_plus(secret)}):
             yield description
-    if name is not None and rules.is_credential(name) and not PLACEHOLDER.match(value.strip()):
+    if name is not None and rules.scrubs(name, value):
         yield "a credential that was not scrubbed"
     if not shapes:
         return

@@ -459,13 +459,18 @@ def test_stale_temporaries_of_killed_runs_are_removed(tmp_path: Path) -> None:
 
     finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
     dead = int(finished.stdout)
-    stale = tmp_path / f".abc.bin.{dead}.k2j4"
-    ours = tmp_path / f".abc.bin.{os.getpid()}.x9q1"  # a write in progress in a live process
+    stale = tmp_path / f".abc.bin.{dead}.k2j4.vctmp"
+    ours = tmp_path / f".abc.bin.{os.getpid()}.x9q1.vctmp"  # a write in progress, live process
+    users = [tmp_path / f".README.{dead}.md", tmp_path / f".notes.{dead}.k2j4"]  # not ours
+    for path in users:
+        path.write_text("the user's")
     stale.write_bytes(b"half")
     ours.write_bytes(b"half")
     write_atomic(tmp_path / "abc.bin", b"whole")
     assert remove_stale_temporaries(tmp_path) == [stale]
-    assert sorted(p.name for p in tmp_path.iterdir()) == [ours.name, "abc.bin"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [ours.name, "abc.bin", *(p.name for p in users)]
+    )
 
 
 def test_visioncontract_serve_speaks_http_to_any_client(tmp_path: Path) -> None:

@@ -7,9 +7,11 @@ servers, then reading every written byte); these tests pin each rule and each me
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import json
 import os
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -276,3 +278,135 @@ def test_user_rules_from_the_ini_and_a_bad_pattern_is_one_line(pytester: pytest.
     result.stderr.fnmatch_lines(
         ["ERROR: scrubbing pattern '(unclosed' is not a regular expression: missing ), *"]
     )
+
+
+# ------------------------------------------------------------ shapes found by trying to break it
+
+
+def scrubbed_response(scrub: Scrubber, body: bytes, **headers: str) -> bytes:
+    served = scrub.response(response(body, **headers))
+    raw: bytes = served["body"]["string"]
+    return raw
+
+
+def test_whole_body_credentials_and_xml_and_yaml_fields() -> None:
+    scrub = scrubber()
+    scrub.request(request("http://169.254.169.254/meta-data/latest/api/token"))
+    assert scrubbed_response(scrub, b"mdtoken-0a1b2c3d4e5f", Content_Type="text/plain") == (
+        b"REDACTED"
+    )
+    scrub.request(request("https://sts.aliyuncs.com/?Action=AssumeRole"))
+    xml = b"<Credentials><AccessKeySecret>s3cr3t-Xy9</AccessKeySecret><Expiration>2026</Expiration></Credentials>"
+    assert scrubbed_response(scrub, xml, Content_Type="text/xml") == (
+        b"<Credentials><AccessKeySecret>REDACTED</AccessKeySecret><Expiration>2026</Expiration>"
+        b"</Credentials>"
+    )
+    yaml_body = b"AccessKeyId: LTAIabcdefghijklmnop\nAccessKeySecret: s3cr3t-Yz8\nRegion: cn-shanghai\n"
+    assert scrubbed_response(scrub, yaml_body, Content_Type="text/yaml") == (
+        b"AccessKeyId: REDACTED\nAccessKeySecret: REDACTED\nRegion: cn-shanghai\n"
+    )
+
+
+def test_names_glued_together_and_describing_names() -> None:
+    scrub = scrubber()
+    out = scrub.request(
+        request(
+            "https://x.invalid/",
+            X_HW_APPKEY="appkey-0123456789",
+            X_IDENTITY_HEADER="identity-0123456789",
+            X_Metadata_Token="mdtoken-0a1b2c3d4e5f",
+        )
+    )
+    assert set(out.headers.values()) == {"REDACTED"}
+    document = {
+        "securitytoken": "sts-0123456789abcdef",
+        "device_code": "GmRhmhcxhwAzkoEqiMEg_DnyEysNkuNhszIySk9eS",
+        "token_endpoint": "https://login.example/tenant/oauth2/v2.0/token",
+        "token_type": "Bearer",
+        "keyName": "key1",
+        "key": "Invoice Number",
+        "text": "PAY TO BEARER 6222020200112233445",
+        "x5c": ["MIIC8DCCAdigAwIBAgIQZ2f4kLnl/O5D5MKr6T4Zt" + "A" * 200],
+    }
+    served = json.loads(scrubbed_response(scrub, json.dumps(document).encode()))
+    assert served == {
+        **document,
+        "securitytoken": "REDACTED",
+        "device_code": "REDACTED",
+    }
+
+
+def test_passwords_in_urls_fragments_and_java_escaped_json() -> None:
+    scrub = scrubber()
+    out = scrub.request(
+        request(
+            "https://x.invalid/v7.0/images/visualsearch?imgUrl="
+            "https%3A%2F%2Falice%3Apa55-w0rd%40img.example%2Fa.jpg&mkt=en-US"
+        )
+    )
+    assert out.uri.endswith("imgUrl=https%3A%2F%2Falice%3AREDACTED%40img.example%2Fa.jpg&mkt=en-US")
+    body = (
+        b'{"url": "https://bob:hunter-22@img.example/a.jpg", '
+        b'"sas": "https://a.blob.core.windows.net/c/a.jpg?sv=1\\u0026sig\\u003dGsOnSiG%2B1"}'
+    )
+    assert scrubbed_response(scrub, body, Content_Type="application/json") == (
+        b'{"url": "https://bob:REDACTED@img.example/a.jpg", '
+        b'"sas": "https://a.blob.core.windows.net/c/a.jpg?sv=1\\u0026sig\\u003dREDACTED"}'
+    )
+    served = scrub.response(
+        response(b"", 302, Location="https://app.example/cb#access_token=opaque-0123456789&x=1")
+    )
+    assert served["headers"]["Location"] == ["https://app.example/cb#access_token=REDACTED&x=1"]
+
+
+def raw_deflate(data: bytes) -> bytes:
+    """Deflate without zlib's header, as some servers send ``Content-Encoding: deflate``."""
+    packer = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    return packer.compress(data) + packer.flush()
+
+
+def test_compressed_responses_are_read_and_an_unreadable_one_is_refused() -> None:
+    secret = b'{"access_token": "opaque-0123456789"}'
+    for encoding, packed in [
+        ("gzip", gzip.compress(secret)),
+        ("deflate", zlib.compress(secret)),
+        ("deflate", raw_deflate(secret)),
+    ]:
+        scrub = scrubber()
+        served = scrub.response(response(packed, Content_Encoding=encoding))
+        assert served["body"]["string"] == b'{"access_token": "REDACTED"}'
+        assert "Content-Encoding" not in served["headers"]  # replayed as the client reads it
+    # urllib3 hands vcrpy the body it already decoded, the header still saying gzip
+    served = scrubber().response(response(secret, Content_Encoding="gzip"))
+    assert served["body"]["string"] == b'{"access_token": "REDACTED"}'
+    assert "Content-Encoding" not in served["headers"]
+    scrub = scrubber()
+    served = scrub.response(response(b"\x00\x01", Content_Encoding="compress"))
+    assert scrub.unreadable == ["a response body in Content-Encoding 'compress'"]
+
+
+def test_bodies_and_headers_in_any_form_a_client_hands_over() -> None:
+    scrub = Scrubber(RULES, bodies_dir=Path("bodies"))
+    out = scrub.request(
+        Request(
+            "POST",
+            "http://[::1]:8080/face/v1.2/detect",
+            {"url": "https://img.example/a.jpg", "token": "tok-0123456789"},  # aiohttp json=
+            {"Ocp-Apim-Subscription-Key": KEY.encode()},  # requests accepts bytes
+        )
+    )
+    assert out.uri == "http://[::1]:8080/face/v1.2/detect"
+    assert b"tok-0123456789" not in b"".join(scrub.pending.values())
+    echoed = f'{{"error": {{"message": "key {KEY} is not valid"}}}}'.encode()
+    assert scrubbed_response(scrub, echoed) == b'{"error": {"message": "key REDACTED is not valid"}}'
+
+
+def test_a_value_learned_late_is_removed_from_earlier_interactions() -> None:
+    scrub = scrubber()
+    first = scrub.request(request("http://169.254.169.254/openstack/latest/meta_data.json"))
+    early = scrub.response(response(b'{"note": "md-token-learned-later"}'))
+    second = scrub.request(request("https://x.invalid/", X_Metadata_Token="md-token-learned-later"))
+    late = scrub.response(response(b"{}"))
+    cassette = {"requests": [first, second], "responses": [early, late]}
+    scrub.finish(cassette)
+    assert cassette["responses"][0]["body"]["string"] == b'{"note": "REDACTED"}'
