@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import os
 from collections.abc import Generator, Sequence
 from pathlib import Path
 from types import SimpleNamespace
@@ -53,7 +54,7 @@ FIXTURE_WITHOUT_MARKER = (
     f"marker; add one, e.g. @pytest.mark.{MARKER}('azure_face', operations=['detect'])"
 )
 BAD_FAIL_UNDER = "--vision-fail-under: expected a percentage from 0 to 100, got {got!r}"
-BAD_REPORT_PATH = "{option}: cannot write to {path!r}: the folder {folder!r} does not exist"
+BAD_REPORT_PATH = "{option}: cannot write to {path!r}: {problem}"
 
 REGISTRY_KEY = pytest.StashKey[Registry]()
 RULES_KEY = pytest.StashKey[Rules]()
@@ -148,17 +149,29 @@ def _fail_under(config: pytest.Config) -> float | None:
 
 
 def _report_path(config: pytest.Config, option: str) -> Path | None:
+    """The report file an option names, checked before any test runs: a folder, a missing or
+    unwritable folder, or an existing file that is not one of the plugin's reports (a test
+    module, say) is a usage error, and nothing is written over it."""
+    from pytest_visioncontract.report import is_report
+
     raw = config.getoption(option)
     if not raw:
         return None
     path = Path(raw)
+    name = "--" + option.replace("_", "-")
     if not path.parent.resolve().is_dir():
-        raise pytest.UsageError(
-            BAD_REPORT_PATH.format(
-                option="--" + option.replace("_", "-"), path=raw, folder=str(path.parent)
-            )
-        )
-    return path
+        problem = f"the folder {str(path.parent)!r} does not exist"
+    elif path.is_dir():
+        problem = "it is a folder; give a file name"
+    elif path.exists() and not path.is_file():
+        problem = "it is not a regular file"
+    elif path.exists() and not is_report(path):
+        problem = "it exists and is not a pytest-visioncontract report; nothing was written over it"
+    elif not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        problem = "permission denied"
+    else:
+        return path
+    raise pytest.UsageError(BAD_REPORT_PATH.format(option=name, path=raw, problem=problem))
 
 
 BAD_MAX_EXAMPLES = "vision_max_examples: expected a whole number from 1 to 10000, got {got!r}"
@@ -315,6 +328,13 @@ def vision_cassette(request: pytest.FixtureRequest) -> Generator[Any, None, None
     name = (marker.args[0] if marker and marker.args else None) or request.node.name
     name = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
     folder = request.path.parent / config.getini("vision_cassette_dir") / request.path.stem
+    for place in (folder.parent, folder, folder / "bodies"):
+        if place.exists() and not place.is_dir():
+            pytest.fail(
+                f"pytest-visioncontract: the cassette folder {place} is a file; move it away "
+                "or set the ini vision_cassette_dir to another folder",
+                pytrace=False,
+            )
     scrubber = Scrubber(
         config.stash[RULES_KEY],
         bodies_dir=folder / "bodies" if config.getini("vision_store_bodies") else None,

@@ -10,6 +10,7 @@ import html
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pytest_visioncontract.catalog import Registry
@@ -150,8 +151,32 @@ def _short(r: Mapping[str, Any]) -> str:
     return f"{r['entry']} [{r['verdict'].replace('_', ' ')}]"
 
 
+GENERATOR = "pytest-visioncontract"  # marks the files the plugin writes as its reports
+HTML_TITLE = "Vision contract coverage"
+
+
+def is_report(path: Path) -> bool:
+    """Whether an existing file is a report this plugin wrote (and may be written over)."""
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(4096)
+    except OSError:
+        return False
+    text = head.decode("utf-8", "replace")
+    if text.lstrip().startswith("{"):  # JSON: ours name the generator, or have our keys
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
+            return False
+        return isinstance(document, dict) and (
+            document.get("generator") == GENERATOR or {"providers", "cases"} <= document.keys()
+        )
+    return f"<title>{HTML_TITLE}</title>" in text
+
+
 def as_json(coverage: Sequence[ProviderCoverage]) -> str:
     document = {
+        "generator": GENERATOR,
         "handled_pct": round(total_handled_pct(coverage), 2),
         "providers": {c.provider: c.as_json() for c in coverage},
         "drift": sorted({r["drift"] for c in coverage for r in c.cases if r.get("drift")}),
@@ -198,7 +223,7 @@ def as_html(coverage: Sequence[ProviderCoverage], registry: Registry) -> str:
     esc = html.escape
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        "<title>Vision contract coverage</title><style>",
+        f"<meta name='generator' content='{GENERATOR}'><title>{HTML_TITLE}</title><style>",
         _CSS,
         "</style></head><body><h1>Vision contract coverage</h1>",
         f"<p class='summary'>Documented errors handled: {total_handled_pct(coverage):.1f}%</p>",

@@ -179,3 +179,61 @@ def test_same_numbers_under_xdist(pytester: pytest.Pytester) -> None:
     key = lambda c: c["test_id"]  # noqa: E731
     assert sorted(a["cases"], key=key) == sorted(b["cases"], key=key)
     assert serial.ret == parallel.ret == 1
+
+
+def test_report_paths_that_would_damage_a_file_are_usage_errors(pytester: pytest.Pytester) -> None:
+    module = pytester.makepyfile(test_mod="def test_ok():\n    pass\n")
+    before = module.read_bytes()
+    folder = pytester.mkdir("reports")
+    notes = pytester.path / "notes.json"
+    notes.write_text('{"mine": true}')
+    cases = [
+        ("--vision-report", str(module), "it exists and is not a pytest-visioncontract report; "
+         "nothing was written over it"),
+        ("--vision-report-html", str(module), "it exists and is not a pytest-visioncontract "
+         "report; nothing was written over it"),
+        ("--vision-report", str(notes), "it exists and is not a pytest-visioncontract report; "
+         "nothing was written over it"),
+        ("--vision-report", str(folder), "it is a folder; give a file name"),
+    ]
+    for option, path, problem in cases:
+        result = pytester.runpytest_inprocess(option, path)
+        assert result.ret == pytest.ExitCode.USAGE_ERROR, (option, path)
+        assert [line for line in result.stderr.lines if line.strip()] == [
+            f"ERROR: {option}: cannot write to {path!r}: {problem}"
+        ]
+    assert module.read_bytes() == before and notes.read_text() == '{"mine": true}'
+    # the plugin's own reports are written over, run after run
+    pytester.makepyfile(
+        test_vision="""
+import pytest, requests
+
+@pytest.mark.vision_errors("bing_image_search", codes=["InvalidAuthorization"],
+                           handled=(requests.HTTPError,))
+def test_v(vision_error):
+    requests.get("https://api.bing.microsoft.com/v7.0/images/search?q=x").raise_for_status()
+"""
+    )
+    report, page = pytester.path / "r.json", pytester.path / "r.html"
+    for _ in range(2):
+        result = pytester.runpytest_inprocess(
+            "test_vision.py", "--vision-report", str(report), "--vision-report-html", str(page)
+        )
+        assert result.ret == pytest.ExitCode.OK
+    assert json.loads(report.read_text())["generator"] == "pytest-visioncontract"
+
+
+def test_a_cassette_folder_that_is_a_file_is_one_line(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_face="def test_rec(vision_cassette):\n    pass\n"
+    )
+    (pytester.path / "cassettes").write_text("not a folder")
+    result = pytester.runpytest_inprocess()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"*pytest-visioncontract: the cassette folder {pytester.path / 'cassettes'} is a file; "
+            "move it away or set the ini vision_cassette_dir to another folder"
+        ]
+    )
+    assert (pytester.path / "cassettes").read_text() == "not a folder"

@@ -35,7 +35,7 @@ def request(uri: str, body: bytes | None = None, **headers: str) -> Request:
     return Request("POST", uri, body, {k.replace("_", "-"): v for k, v in headers.items()})
 
 
-def response(body: bytes, status: int = 200, **headers: str) -> dict[str, Any]:
+def response(body: bytes, status: int = 200, /, **headers: str) -> dict[str, Any]:
     fields = {k.replace("_", "-"): [v] for k, v in headers.items()}
     return {"status": {"code": status, "message": "x"}, "headers": fields, "body": {"string": body}}
 
