@@ -208,6 +208,11 @@ def pytest_configure(config: pytest.Config) -> None:
     mode = config.getoption("vision_record") or config.getini("vision_record")
     if mode not in RECORD_MODES:
         raise pytest.UsageError(BAD_RECORD_MODE.format(got=mode))
+    try:
+        config.getini("vision_store_bodies")
+    except (ValueError, pytest.UsageError) as exc:  # pytest 9 raises the latter
+        got = str(exc).removeprefix("invalid truth value ")
+        raise pytest.UsageError(f"vision_store_bodies: expected true or false, got {got}") from None
     extra = [str(p) for p in config.getini("vision_catalogs")]
     extra += config.getoption("vision_catalog")
     try:
@@ -256,9 +261,16 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    marker = metafunc.definition.get_closest_marker(MARKER)
-    if marker is None:
+    markers = list(metafunc.definition.iter_markers(MARKER))
+    if not markers:
         return
+    if len(markers) > 1:
+        pytest.fail(
+            f"{metafunc.definition.nodeid}: {MARKER} is given {len(markers)} times (on the test, "
+            "its class or its module); give one: one provider per test, or split the test",
+            pytrace=False,
+        )
+    marker = markers[0]
     if FIXTURE not in metafunc.fixturenames:
         pytest.fail(MARKER_WITHOUT_FIXTURE.format(name=metafunc.function.__name__), pytrace=False)
     registry = metafunc.config.stash[REGISTRY_KEY]
@@ -324,8 +336,7 @@ def vision_cassette(request: pytest.FixtureRequest) -> Generator[Any, None, None
     from pytest_visioncontract.recording import SafePersister, vcr_config
 
     config = request.config
-    marker = request.node.get_closest_marker("vision_cassette")
-    name = (marker.args[0] if marker and marker.args else None) or request.node.name
+    name = _cassette_name(request.node.get_closest_marker("vision_cassette")) or request.node.name
     name = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
     folder = request.path.parent / config.getini("vision_cassette_dir") / request.path.stem
     for place in (folder.parent, folder, folder / "bodies"):
@@ -355,6 +366,26 @@ def vision_cassette(request: pytest.FixtureRequest) -> Generator[Any, None, None
         context.__exit__(None, None, None)
         if persister.refusal is not None:
             pytest.fail(persister.refusal, pytrace=False)
+
+
+BAD_CASSETTE_MARKER = (
+    "vision_cassette: takes one cassette name, vision_cassette('name') or "
+    "vision_cassette(name='name'), a non-empty string; got {got}"
+)
+
+
+def _cassette_name(marker: pytest.Mark | None) -> str | None:
+    """The name a vision_cassette marker gives, checked: one non-empty string, nothing else."""
+    if marker is None:
+        return None
+    extra = [k for k in marker.kwargs if k != "name"]
+    given = [*marker.args, *([marker.kwargs["name"]] if "name" in marker.kwargs else [])]
+    if not extra and len(given) <= 1 and all(isinstance(g, str) and g.strip() for g in given):
+        return given[0] if given else None
+    shown = ", ".join(
+        [repr(a) for a in marker.args] + [f"{k}={v!r}" for k, v in marker.kwargs.items()]
+    )
+    pytest.fail(BAD_CASSETTE_MARKER.format(got=f"vision_cassette({shown})"), pytrace=False)
 
 
 def expand_first(case: PropertyCase) -> Case:

@@ -51,6 +51,15 @@ TOO_MANY_POSITIONAL = (
 )
 UNKNOWN_KEYWORD = f"{MARKER}: unknown argument {{name}}=; accepted: " + ", ".join(KEYWORDS)
 NOT_STRINGS = f"{MARKER}: {{name}}= must be a string or a list of strings, got {{got}}"
+EMPTY_FILTER = (
+    f"{MARKER}: {{name}}= is empty, which would select nothing; name at least one, or leave "
+    "it out to select them all"
+)
+UNKNOWN_OF_MANY = (
+    f"{MARKER}: unknown {{what}} {{value!r}} for {{provider}}{{hint}}; {{provider}} documents "
+    "{count} codes and entry ids: list them with `visioncontract catalog {provider}`"
+)
+SHOWN_AT_MOST = 20  # known values listed in an error line; more are counted instead
 UNKNOWN_VALUE = f"{MARKER}: unknown {{what}} {{value!r}} for {{provider}}; known: {{known}}"
 NOT_EXCEPTIONS = (
     f"{MARKER}: handled= must be an exception class or a tuple of them "
@@ -290,14 +299,17 @@ class PropertyCase:
         return f"{self.catalog.provider}-hypothesis"
 
 
-def _strings(name: str, value: object) -> tuple[str, ...] | None:
+def _strings(name: str, value: object, empty: bool = False) -> tuple[str, ...] | None:
+    """A filter's values; an empty filter is an error unless ``empty`` (exclude=[] is fine)."""
     if value is None:
         return None
     if isinstance(value, str):
-        return (value,)
+        value = (value,)
     if isinstance(value, Iterable) and not isinstance(value, (bytes, Mapping)):
         items = tuple(value)
-        if all(isinstance(v, str) for v in items):
+        if all(isinstance(v, str) and v for v in items):
+            if not items and not empty:
+                raise VisionContractError(EMPTY_FILTER.format(name=name))
             return items
     raise VisionContractError(NOT_STRINGS.format(name=name, got=_show(value)))
 
@@ -312,14 +324,25 @@ def _known(values: Iterable[str]) -> str:
 
 
 def _check_known(what: str, provider: str, given: Iterable[str], known: Iterable[str]) -> None:
+    import difflib
+
     known_set = set(known)
     for value in given:
-        if value not in known_set:
+        if value in known_set:
+            continue
+        if len(known_set) <= SHOWN_AT_MOST:
             raise VisionContractError(
                 UNKNOWN_VALUE.format(
                     what=what, value=value, provider=provider, known=_known(known_set)
                 )
             )
+        close = difflib.get_close_matches(value, sorted(known_set), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise VisionContractError(
+            UNKNOWN_OF_MANY.format(
+                what=what, value=value, provider=provider, hint=hint, count=len(known_set)
+            )
+        )
 
 
 def _handled(value: object) -> tuple[type[BaseException], ...]:
@@ -438,7 +461,7 @@ def parse_marker(args: Sequence[Any], kwargs: Mapping[str, Any], registry: Regis
     operations = _strings("operations", kwargs.get("operations"))
     categories = _strings("categories", kwargs.get("categories"))
     codes = _strings("codes", kwargs.get("codes"))
-    exclude = _strings("exclude", kwargs.get("exclude")) or ()
+    exclude = _strings("exclude", kwargs.get("exclude"), empty=True) or ()
     _check_known("operation", provider, operations or (), catalog.operations)
     _check_known("category", provider, categories or (), known_categories())
     code_names = {e.code for e in catalog.entries} | {

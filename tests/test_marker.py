@@ -213,7 +213,23 @@ def test_it(vision_error):
         ),
         (
             '"bing_image_search", codes=["RateLimit"]',
-            "vision_errors: unknown code 'RateLimit' for bing_image_search; known: 400-InvalidRequest-Blocked, 400-InvalidRequest-ParameterInvalidValue, 400-InvalidRequest-ParameterMissing, 401-InvalidAuthorization-AuthorizationMissing, 401-InvalidAuthorization-AuthorizationRedundancy, 403-InsufficientAuthorization-AuthorizationDisabled, 403-InsufficientAuthorization-AuthorizationExpired, 403-RateLimitExceeded, 410-InvalidRequest-HttpNotAllowed, 429-RateLimitExceeded, 500-ServerError-NotImplemented, 500-ServerError-ResourceError, 500-ServerError-UnexpectedError, AuthorizationDisabled, AuthorizationExpired, AuthorizationMissing, AuthorizationRedundancy, Blocked, HttpNotAllowed, InsufficientAuthorization, InvalidAuthorization, InvalidRequest, NotImplemented, ParameterInvalidValue, ParameterMissing, RateLimitExceeded, ResourceError, ServerError, UnexpectedError",
+            "vision_errors: unknown code 'RateLimit' for bing_image_search (did you mean 'RateLimitExceeded'?); bing_image_search documents 29 codes and entry ids: list them with `visioncontract catalog bing_image_search`",
+        ),
+        (
+            '"azure_face", codes=["Nope"]',
+            "vision_errors: unknown code 'Nope' for azure_face; azure_face documents 181 codes and entry ids: list them with `visioncontract catalog azure_face`",
+        ),
+        (
+            '"azure_face", operations=[]',
+            "vision_errors: operations= is empty, which would select nothing; name at least one, or leave it out to select them all",
+        ),
+        (
+            '"azure_face", codes=()',
+            "vision_errors: codes= is empty, which would select nothing; name at least one, or leave it out to select them all",
+        ),
+        (
+            '"azure_face", categories=[""]',
+            "vision_errors: categories= must be a string or a list of strings, got ['']",
         ),
         (
             '"azure_face", operations=3',
@@ -245,6 +261,10 @@ def test_it(vision_error):
         "operation",
         "category",
         "code",
+        "code-of-many",
+        "empty-operations",
+        "empty-codes",
+        "empty-string",
         "type",
         "handled",
         "handled-tuple",
@@ -278,6 +298,83 @@ def test_other():
     )
     assert "Traceback" not in result.stdout.str()
     assert "pytest_visioncontract" not in result.stdout.str()
+
+
+def test_stacked_markers_are_an_error_not_one_dropped(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+import pytest
+
+pytestmark = pytest.mark.vision_errors("bing_image_search")
+
+@pytest.mark.vision_errors("azure_face")
+@pytest.mark.vision_errors("huawei_ocr")
+def test_it(vision_error):
+    pass
+"""
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    assert (
+        "test_stacked_markers_are_an_error_not_one_dropped.py::test_it: vision_errors is given 3 "
+        "times (on the test, its class or its module); give one: one provider per test, or "
+        "split the test"
+    ) in result.stdout.lines
+
+
+@pytest.mark.parametrize(
+    ("marker", "shown"),
+    [
+        ("3", "vision_cassette(3)"),
+        ('"a", "b"', "vision_cassette('a', 'b')"),
+        ('name="a", mode="once"', "vision_cassette(name='a', mode='once')"),
+        ('""', "vision_cassette('')"),
+        ('"a", name="b"', "vision_cassette('a', name='b')"),
+    ],
+)
+def test_vision_cassette_marker_misuse_is_one_line(
+    pytester: pytest.Pytester, marker: str, shown: str
+) -> None:
+    pytester.makepyfile(
+        f"""
+import pytest
+
+@pytest.mark.vision_cassette({marker})
+def test_rec(vision_cassette):
+    pass
+"""
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    assert (
+        "vision_cassette: takes one cassette name, vision_cassette('name') or "
+        f"vision_cassette(name='name'), a non-empty string; got {shown}"
+    ) in result.stdout.lines
+    assert "Traceback" not in result.stdout.str()
+    assert not (pytester.path / "cassettes").exists()
+
+
+def test_vision_cassette_name_as_a_keyword(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+import pytest
+
+@pytest.mark.vision_cassette(name="named-by-keyword")
+def test_rec(vision_cassette):
+    assert vision_cassette._path.endswith("named-by-keyword.yaml")
+"""
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_vision_store_bodies_is_checked_at_start_up(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nvision_store_bodies = sometimes\n")
+    pytester.makepyfile("def test_ok(): pass")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert [line for line in result.stderr.lines if line.strip()] == [
+        "ERROR: vision_store_bodies: expected true or false, got 'sometimes'"
+    ]
 
 
 def test_marker_without_the_fixture(pytester: pytest.Pytester) -> None:
