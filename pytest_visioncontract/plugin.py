@@ -65,6 +65,8 @@ RECORDS_KEY = pytest.StashKey["list[dict[str, Any]]"]()
 DEFAULT_CAP = 50  # requests one case answers before it refuses (a client retrying forever)
 DEFAULT_MAX_EXAMPLES = 50
 RECORD_KEY = "visioncontract"
+JUNIT_PREFIX = "vision."  # the case's properties in JUnit XML: vision.provider, ...
+JUNIT_FIELDS = ("provider", "operation", "entry", "status", "code", "inner_code", "verdict")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -85,8 +87,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--vision-fail-under",
         metavar="PCT",
         default=None,
-        help="fail the session if less than PCT%% of the documented errors run are handled "
-        "(default: ini vision_fail_under, else no minimum)",
+        help="fail the session (exit 1) when the documented errors handled are below PCT%% "
+        "of the documented errors of the providers the run served: an error counts as handled "
+        "when every case of it that ran was handled; errors of those providers that no test "
+        "ran count as not handled (default: ini vision_fail_under, else no minimum)",
     )
     group.addoption(
         "--vision-catalog",
@@ -453,7 +457,17 @@ def pytest_runtest_makereport(
         if verdict is not None and served is not None:
             from pytest_visioncontract.report import record
 
-            report.user_properties.append((RECORD_KEY, record(served[0], verdict, item.nodeid)))
+            one = record(served[0], verdict, item.nodeid)
+            report.user_properties.append((RECORD_KEY, one))
+            # JUnit XML reads properties from the teardown report, made from the item's: set them
+            # there (replacing an earlier attempt's, under pytest-rerunfailures)
+            item.user_properties[:] = [
+                p for p in item.user_properties if not str(p[0]).startswith(JUNIT_PREFIX)
+            ] + [
+                (JUNIT_PREFIX + key, str(one[key]))
+                for key in JUNIT_FIELDS
+                if one.get(key) is not None
+            ]
         for one in item.stash.get(RECORDS_KEY, []):
             report.user_properties.append((RECORD_KEY, one))
     return report
@@ -525,7 +539,9 @@ class VisionSession:
         self.fail_under = fail_under
         self.json_path = json_path
         self.html_path = html_path
-        self.records: list[dict[str, Any]] = []
+        # each test's records, by node id: a test run again (pytest-rerunfailures) counts once,
+        # with its last attempt's verdict
+        self.by_test: dict[str, list[dict[str, Any]]] = {}
         self.fail_under_message: str | None = None
         self._server: Server | None = None
         self.max_examples = _max_examples(config)
@@ -579,9 +595,18 @@ class VisionSession:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when != "call":
             return
-        for key, value in report.user_properties:
-            if key == RECORD_KEY and isinstance(value, dict):
-                self.records.append(value)
+        records = [
+            value
+            for key, value in report.user_properties
+            if key == RECORD_KEY and isinstance(value, dict)
+        ]
+        if records or report.nodeid in self.by_test:
+            self.by_test.pop(report.nodeid, None)  # the last attempt goes last, too
+            self.by_test[report.nodeid] = records
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        return [r for records in self.by_test.values() for r in records]
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

@@ -237,3 +237,73 @@ def test_a_cassette_folder_that_is_a_file_is_one_line(pytester: pytest.Pytester)
         ]
     )
     assert (pytester.path / "cassettes").read_text() == "not a folder"
+
+
+FLAKY = """
+import pytest, requests
+
+attempts = {}
+
+@pytest.mark.vision_errors("bing_image_search", codes=["RateLimitExceeded"],
+                           handled=(requests.HTTPError,))
+def test_flaky(vision_error):
+    attempts[vision_error.id] = attempts.get(vision_error.id, 0) + 1
+    response = requests.get("https://api.bing.microsoft.com/v7.0/images/search?q=cats")
+    if attempts[vision_error.id] == 1:
+        response.json()["value"]  # the first attempt lets a KeyError escape: unhandled
+    response.raise_for_status()
+"""
+
+
+def test_reruns_count_each_case_once_and_junit_carries_its_properties(
+    pytester: pytest.Pytester,
+) -> None:
+    pytest.importorskip("pytest_rerunfailures")
+    pytester.makepyfile(test_flaky=FLAKY)
+    result = pytester.runpytest_inprocess(
+        "-p", "rerunfailures", "--reruns", "1", "--vision-report", "r.json", "--junitxml", "j.xml"
+    )
+    assert result.parseoutcomes() == {"passed": 2, "rerun": 2}
+    report = json.loads((pytester.path / "r.json").read_text())
+    assert sorted((c["entry"], c["verdict"]) for c in report["cases"]) == [
+        ("403-RateLimitExceeded", "handled"),
+        ("429-RateLimitExceeded", "handled"),
+    ]
+    assert report["providers"]["bing_image_search"]["handled"] == 2
+    import xml.etree.ElementTree as ET
+
+    # JUnit XML lists each attempt (pytest's writer with pytest-rerunfailures), each with the
+    # verdict of that attempt: the last one of each case is the one that counts
+    cases = list(ET.parse(pytester.path / "j.xml").getroot().iter("testcase"))
+    last = {case.get("name"): case for case in cases}
+    properties = {
+        name: {p.get("name"): p.get("value") for p in case.iter("property")}
+        for name, case in last.items()
+    }
+    assert properties == {
+        f"test_flaky[bing_image_search-any-{status}-RateLimitExceeded]": {
+            "vision.provider": "bing_image_search",
+            "vision.operation": "any",
+            "vision.entry": f"{status}-RateLimitExceeded",
+            "vision.status": status,
+            "vision.code": "RateLimitExceeded",
+            "vision.verdict": "handled",
+        }
+        for status in ("403", "429")
+    }
+    first = [case for case in cases if case not in last.values()]
+    assert [
+        {p.get("name"): p.get("value") for p in case.iter("property")}["vision.verdict"]
+        for case in first
+    ] == ["unhandled", "unhandled"]
+
+
+def test_the_fail_under_help_says_what_it_counts(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_inprocess("--help")
+    text = " ".join(" ".join(result.stdout.lines).split())
+    assert (
+        "--vision-fail-under=PCT fail the session (exit 1) when the documented errors handled "
+        "are below PCT% of the documented errors of the providers the run served: an error "
+        "counts as handled when every case of it that ran was handled; errors of those "
+        "providers that no test ran count as not handled"
+    ) in text
