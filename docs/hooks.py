@@ -24,6 +24,7 @@ from pytest_visioncontract.scrubbing import (
 
 KINDS = {  # rule kind: how the table names it, what it writes
     "name": ("credential", f"`{REDACTED}`; the value too, wherever else it appears"),
+    "query": ("credential in a URL's query", f"`{REDACTED}`; the value too, wherever else"),
     "volatile": ("per request", f"`{REDACTED}`"),
     "pattern": ("shape", f"`{REDACTED}`"),
     "host": ("host", None),

@@ -19,7 +19,12 @@ import pytest
 from pytest_visioncontract.cassettes import write_atomic
 from pytest_visioncontract.catalog import Registry, load_registry
 from pytest_visioncontract.errors import VisionContractError
-from pytest_visioncontract.scrubbing import Rules, Scrubber, credentials_from_environment
+from pytest_visioncontract.scrubbing import (
+    Rules,
+    Scrubber,
+    credentials_from_environment,
+    leaks_in_bytes,
+)
 from pytest_visioncontract.selection import (
     MARKER,
     SIGNATURE,
@@ -355,7 +360,16 @@ def vision_cassette(request: pytest.FixtureRequest) -> Generator[Any, None, None
         bodies_dir=folder / "bodies" if config.getini("vision_store_bodies") else None,
     )
     mode = config.getoption("vision_record") or config.getini("vision_record")
-    persister = SafePersister(config.stash[REGISTRY_KEY], credentials_from_environment(), scrubber)
+    secrets = credentials_from_environment()
+    named = leaks_in_bytes(name.encode(), "its file name", config.stash[RULES_KEY], secrets)
+    if mode != "none" and named:  # a parametrized id can carry a credential into the name
+        pytest.fail(
+            f"pytest-visioncontract: refused to record this test's cassette in {folder}: "
+            f"{named[0].description}. Nothing was written; name the cassette: "
+            "@pytest.mark.vision_cassette('name')",
+            pytrace=False,
+        )
+    persister = SafePersister(config.stash[REGISTRY_KEY], secrets, scrubber)
     context = vcr_config(mode, persister).use_cassette(str(folder / f"{name}.yaml"))
     problem = None
     try:

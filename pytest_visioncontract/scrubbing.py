@@ -26,7 +26,6 @@ names the place and the shape of anything that still looks like a credential.
 from __future__ import annotations
 
 import base64
-import copy
 import gzip
 import hashlib
 import importlib
@@ -62,6 +61,7 @@ DESCRIBING_WORDS = frozenset(
     {"type", "types", "endpoint", "endpoints", "uri", "url", "name", "names", "supported"}
     | {"length", "count", "expiry", "expires", "expiration", "ttl", "seconds", "method"}
     | {"methods", "version", "algorithm", "alg", "format", "hint", "scope", "scopes"}
+    | {"date", "time", "created", "updated"}
 )
 # A name that is only one of these words is common in data too ({"key": "Invoice Number"} in
 # an OCR result): its value is scrubbed only when it looks like a secret (no spaces, 16+ chars).
@@ -74,10 +74,13 @@ GENERIC_NAMES = {  # name: what it carries (shown in the docs)
     "Set-Cookie": "session cookies set by the service",
     "device_code": "an OAuth device code (polled for a token)",
 }
+GENERIC_QUERY_NAMES = {  # credentials in URL query strings only ("code" is data elsewhere)
+    "code": "an OAuth authorization code, an Azure Functions key",
+}
 GENERIC_PATTERNS = {  # name of the shape: regular expression
     "a JSON Web Token": r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
-    "a bearer token": (
-        r"Bearer\s+(?!REDACTED)(?=[A-Za-z0-9\-._~+/]*[A-Za-z])[A-Za-z0-9\-._~+/]{16,}=*"
+    "a bearer token": (  # with a digit, not a challenge's parameter (Bearer realm="...")
+        r"Bearer\s+(?!REDACTED)(?=[A-Za-z0-9\-._~+/]*[0-9])[A-Za-z0-9\-._~+/]{16,}=*(?!\w)"
     ),
     "a signed Authorization value": (
         r"\b[A-Z0-9]+-HMAC-SHA256\s[^\r\n\"']*Signature=(?!REDACTED)[0-9A-Za-z+/=]{16,}"
@@ -91,15 +94,19 @@ _USERINFO = re.compile(
     re.IGNORECASE,
 )
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
-# name=value inside any text: a query string, a form body, a URL nested (and percent-encoded,
-# once or twice) in another value, a string-to-sign echoed in a message, a JSON string.
-_NESTED = re.compile(
-    r"(?P<pre>^|[?&#\s\"'(,;:]|%26|%3F|%2526|%253F|\\u0026)"
+# name=value in a URL inside any text (a query string, a URL nested and percent-encoded once or
+# twice in another value, a string-to-sign echoed in a message, a Location header, a JSON
+# string): only after ?, & or # (plain, encoded or JSON-escaped), so prose such as OCR text
+# ("token=abc" read off a document) is left alone. A form body also starts with one.
+_URL_PARAM_START = r"[?&#]|%26|%3F|%23|%2526|%253F|\\u0026"
+_PARAM = (
     r"(?P<name>[A-Za-z][A-Za-z0-9_.\-]{0,63})"
     r"(?P<eq>=|%3D|%253D|\\u003d)"
-    r"(?P<value>(?:(?!%26|%2526|\\u0026)[^&\s\"'<>\\,;#])+)",
-    re.IGNORECASE,
+    r"(?P<value>(?:(?!%26|%2526|\\u0026)[^&\s\"'<>\\,;#])+)"
 )
+_NESTED = re.compile(f"(?P<pre>{_URL_PARAM_START})" + _PARAM, re.IGNORECASE)
+_FORM = re.compile(f"(?P<pre>^|{_URL_PARAM_START})" + _PARAM, re.IGNORECASE)
+_FORM_BODY = re.compile(r"^[A-Za-z][\w.\-%]*=[^\s&]*(?:&[\w.\-%]+=[^\s&]*)*$")
 _JSON_STRING_FIELD = re.compile(
     r'"(?P<name>[^"\\]{1,64})"\s*:\s*"(?P<value>[^"\\]*(?:\\.[^"\\]*)*)"'  # unrolled: fast on MBs
 )
@@ -164,6 +171,7 @@ class Rules:
         self._names = {r.name.lower() for r in self.of("name")}
         self._volatile = {r.name.lower() for r in self.of("volatile")}
         self._keep = {r.name.lower() for r in self.of("keep")}
+        self._query = {r.name.lower() for r in self.of("query")}
 
     @classmethod
     def build(
@@ -174,6 +182,7 @@ class Rules:
     ) -> Rules:
         """The generic rules, every catalog's ``scrub`` block, and the user's additions."""
         rules = [Rule("name", n, why, "every provider") for n, why in GENERIC_NAMES.items()]
+        rules += [Rule("query", n, w, "every provider") for n, w in GENERIC_QUERY_NAMES.items()]
         rules += [
             Rule("pattern", shape, shape, "every provider", pattern=re.compile(regex))
             for shape, regex in GENERIC_PATTERNS.items()
@@ -206,12 +215,19 @@ class Rules:
             p in glued for p in CREDENTIAL_PARTS
         )
 
-    def scrubs(self, name: str, value: str) -> bool:
-        """Whether this value, under this name, is a credential to replace."""
-        if PLACEHOLDER.match(value.strip()) or not self.is_credential(name):
+    def scrubs(self, name: str, value: str, *, query: bool = False, data: bool = False) -> bool:
+        """Whether this value, under this name, is a credential to replace. ``query``: the name
+        is a URL's query parameter; ``data``: a field of a response body (where a bare "key" is
+        an OCR form's key, never a credential)."""
+        if PLACEHOLDER.match(value.strip()):
             return False
-        if name.lower() in WEAK_NAMES and name.lower() not in self._names:
-            return SECRET_LOOKING.match(value.strip()) is not None
+        lowered = name.lower()
+        if query and lowered in self._query:
+            return True
+        if not self.is_credential(name):
+            return False
+        if lowered in WEAK_NAMES and lowered not in self._names:
+            return not data and SECRET_LOOKING.match(value.strip()) is not None
         return True
 
     def is_volatile(self, name: str) -> bool:
@@ -289,8 +305,13 @@ class Scrubber:
     # -- values
 
     def _remember(self, value: str) -> None:
+        """Hunt this scrubbed value elsewhere, if it is specific enough: a common word
+        ("application", from OCR'd "token=application") must not be cut out of Content-Type."""
         value = value.strip()
-        if len(value) >= REMEMBER_AT_LEAST and not PLACEHOLDER.match(value):
+        if len(value) < REMEMBER_AT_LEAST or PLACEHOLDER.match(value) or re.search(r"\s", value):
+            return
+        mixed = any(c.isupper() for c in value) and any(c.islower() for c in value)
+        if len(value) >= 16 or mixed or any(not c.isalpha() for c in value):
             self.seen.add(value)
 
     def _remember_header(self, value: str) -> None:
@@ -319,18 +340,20 @@ class Scrubber:
         start, end = match.span(group)
         return match[0][: start - match.start()] + REDACTED + match[0][end - match.start() :]
 
-    def text(self, text: str) -> str:
-        """Scrub credentials from free text: nested parameters, passwords in URLs, shapes, and
-        values scrubbed elsewhere."""
+    def text(self, text: str, form: bool = False) -> str:
+        """Scrub credentials from free text: parameters of URLs in it (``form``: the text is a
+        form body, its first pair at the start), passwords in URLs, shapes, and values scrubbed
+        elsewhere."""
         if not text:
             return text
 
         def nested(match: re.Match[str]) -> str:
-            if not self.rules.scrubs(match["name"], unquote_plus(match["value"])):
+            value = unquote_plus(match["value"])
+            if not self.rules.scrubs(match["name"], value, query=True):
                 return match[0]
             return self._replace(match)
 
-        text = _NESTED.sub(nested, text)
+        text = (_FORM if form else _NESTED).sub(nested, text)
         text = _USERINFO.sub(lambda m: self._replace(m, "password"), text)
         return self._shapes_and_seen(text)
 
@@ -344,12 +367,11 @@ class Scrubber:
                     text = text.replace(form, REDACTED)
         return text
 
-    def _fields(self, text: str) -> str:
+    def _fields(self, text: str, data: bool = False) -> str:
         """Credential-named fields of a text body: JSON strings, XML elements, name: value."""
 
         def by_name(match: re.Match[str]) -> str:
-            value = match["value"]
-            if not self.rules.scrubs(match["name"], value):
+            if not self.rules.scrubs(match["name"], match["value"], data=data):
                 return match[0]
             return self._replace(match)
 
@@ -357,25 +379,25 @@ class Scrubber:
         text = _XML_ELEMENT.sub(by_name, text)
         return _COLON_LINE.sub(by_name, text)
 
-    def body_bytes(self, raw: bytes, content_type: str) -> bytes:
-        """A body with its credentials scrubbed. Text is told by its bytes, whatever the
-        Content-Type says (JSON served as octet-stream is still JSON; an image is never UTF-8)."""
+    def body_bytes(self, raw: bytes, content_type: str, data: bool = False) -> bytes:
+        """A body with its credentials scrubbed (``data``: a response's, where OCR results and
+        other data live). Text is told by its bytes, whatever the Content-Type says (JSON
+        served as octet-stream is still JSON; an image is never UTF-8)."""
         lowered = content_type.lower()
         if "multipart/" in lowered:
             return self._multipart(raw, content_type)
-        wide = _wide_charset(raw, lowered)
-        if wide is not None:  # UTF-16 or UTF-32 text
-            try:
-                text = raw.decode(wide)
-            except UnicodeDecodeError:
-                return self._binary(raw)
-            scrubbed = self.text(self._fields(text))
-            return raw if scrubbed == text else scrubbed.encode(wide)
-        if not any(t in lowered for t in _TEXT_TYPES) and not _is_text(raw):
+        codec = _wide_charset(raw, lowered)
+        if codec is None and not any(t in lowered for t in _TEXT_TYPES) and not _is_text(raw):
             return self._binary(raw)
-        text = raw.decode("utf-8", "surrogateescape")
-        scrubbed = self.text(self._fields(text))
-        return raw if scrubbed == text else scrubbed.encode("utf-8", "surrogateescape")
+        try:
+            text = raw.decode(codec or "utf-8", "surrogateescape" if codec is None else "strict")
+        except UnicodeDecodeError:
+            return self._binary(raw)
+        form = "x-www-form-urlencoded" in lowered or _FORM_BODY.match(text) is not None
+        scrubbed = self.text(self._fields(text, data), form=form)
+        if scrubbed == text:
+            return raw
+        return scrubbed.encode(codec or "utf-8", "surrogateescape" if codec is None else "strict")
 
     def _binary(self, raw: bytes) -> bytes:
         """Binary content (an image) keeps every byte but a credential's: only shapes and values
@@ -425,7 +447,7 @@ class Scrubber:
         for pair in parts.query.split("&") if parts.query else []:
             name, eq, value = pair.partition("=")
             decoded = unquote_plus(name)
-            if eq and self.rules.scrubs(decoded, unquote_plus(value)):
+            if eq and self.rules.scrubs(decoded, unquote_plus(value), query=True):
                 self._remember(unquote_plus(value))
                 value = REDACTED
             elif eq and value and self.rules.is_volatile(decoded):
@@ -489,16 +511,19 @@ class Scrubber:
         return f"sha256:{digest} ({len(raw)} bytes)"
 
     def request(self, request: Any) -> Any:
-        scrubbed = copy.copy(request)
+        """A scrubbed copy of a vcrpy request, its body a plain string (a file or generator
+        body would otherwise be written with Python-only YAML tags)."""
+        from vcr.request import Request
+
         headers = dict(request.headers)
-        scrubbed.headers = self.headers(headers)
+        scrubbed_headers = self.headers(headers)
         content_type = next(
             (_header_text(v) for k, v in headers.items() if k.lower() == "content-type"), ""
         )
-        scrubbed.body = self.body(request.body, content_type)
-        scrubbed.uri = self.uri(request.uri)
+        body = self.body(request.body, content_type)
+        uri = self.uri(request.uri)
         self._path = urlsplit(request.uri).path
-        return scrubbed
+        return Request(request.method, uri, body, scrubbed_headers)
 
     def response(self, response: dict[str, Any]) -> dict[str, Any]:
         response = dict(response)
@@ -513,7 +538,7 @@ class Scrubber:
                 self._remember(raw.decode("utf-8", "replace"))
                 scrubbed = REDACTED.encode()
             else:
-                scrubbed = self.body_bytes(raw, content_type)
+                scrubbed = self.body_bytes(raw, content_type, data=True)
             if scrubbed != body["string"]:
                 response["body"] = {**body, "string": scrubbed}
                 for name in headers:
@@ -619,10 +644,34 @@ def _body_bytes(body: Any) -> bytes:
         return body.encode("utf-8")
     if isinstance(body, bytes | bytearray | memoryview):
         return bytes(body)
+    fields = getattr(body, "_fields", None)  # aiohttp's FormData, kept as given by its stubs
+    if isinstance(fields, list):
+        body = [_form_field(field) for field in fields]
     try:  # aiohttp's stubs may keep json= and data= as the objects given
-        return json.dumps(body, default=str, sort_keys=True).encode("utf-8")
+        return json.dumps(body, default=_unnamed, sort_keys=True).encode("utf-8")
     except (TypeError, ValueError):
-        return repr(body).encode("utf-8")
+        return _unnamed(body).encode("utf-8")
+
+
+def _form_field(field: Any) -> Any:
+    """One field of an aiohttp FormData as ``{name: value}`` (so a credential's name is seen
+    by the scrubber), described without reading a file (a file is read when the request is
+    sent: reading it here would send it empty)."""
+    try:
+        options, _, value = field
+        name, filename = str(options.get("name")), options.get("filename")
+    except (TypeError, ValueError, AttributeError):
+        return _unnamed(field)
+    if isinstance(value, bytes | bytearray):
+        value = bytes(value).decode("latin-1")
+    elif not isinstance(value, str):
+        value = _unnamed(value)
+    return {name: value} if filename is None else {name: {"filename": filename, "value": value}}
+
+
+def _unnamed(value: Any) -> str:
+    """A stand-in for an object that is not data, the same in every run (no address)."""
+    return f"<{type(value).__module__}.{type(value).__qualname__}>"
 
 
 _UNSUPPORTED = b"unsupported"  # what _decode answers for an encoding it cannot read
@@ -708,10 +757,10 @@ def find_leaks(
     """Everything in a cassette's interactions (as written) that still looks like a credential."""
     found: list[Leak] = []
     for index, (request, response) in enumerate(interactions, 1):
-        for place, name, value, shapes in _places(request, response):
+        for place, name, value, shapes, where in _places(request, response):
             found += [
                 Leak(place, what, index)
-                for what in _suspicions(name, value, rules, secrets, shapes)
+                for what in _suspicions(name, value, rules, secrets, shapes, where)
             ]
     return found
 
@@ -738,32 +787,36 @@ def leaks_in_bytes(
 
 def _places(
     request: Mapping[str, Any], response: Mapping[str, Any]
-) -> Iterator[tuple[str, str | None, str, bool]]:
+) -> Iterator[tuple[str, str | None, str, bool, str]]:
     """Each place of an interaction: its label, its name when it has one (a header, parameter
-    or field, looked at by name too), its value, and whether to look for shapes in it (not in
-    a body's fields: the whole body is looked at)."""
+    or field, looked at by name too), its value, whether to look for shapes in it (not in a
+    body's fields: the whole body is looked at), and where the name is (query, data)."""
     uri = str(request.get("uri", ""))
-    yield "request URI", None, uri.partition("?")[0], True
+    yield "request URI", None, uri.partition("?")[0], True, ""
     for pair in urlsplit(uri).query.split("&"):
         name, eq, value = pair.partition("=")
         if eq:
-            yield f"request query parameter {unquote_plus(name)}", unquote_plus(name), value, True
+            place = f"request query parameter {unquote_plus(name)}"
+            yield place, unquote_plus(name), unquote_plus(value), True, "query"
     for side, message in (("request", request), ("response", response)):
         headers = message.get("headers") or {}
         if isinstance(headers, Mapping):
             for name, values in headers.items():
                 for value in values if isinstance(values, list) else [values]:
-                    yield from _header_places(f"{side} header {name}", str(name), str(value))
+                    label = f"{side} header {name}"
+                    for header_place in _header_places(label, str(name), str(value)):
+                        yield (*header_place, "")
     body = request.get("body")
     if body is not None:
-        yield "request body", None, _as_text(body), True
+        yield "request body", None, _as_text(body), True, ""
     body = response.get("body")
     if isinstance(body, Mapping):
         text = _as_text(body.get("string"))
-        yield "response body", None, text, True
+        yield "response body", None, text, True, ""
         for pattern in (_JSON_STRING_FIELD, _XML_ELEMENT):
             for match in pattern.finditer(text):
-                yield f"response body field {match['name']}", match["name"], match["value"], False
+                place = f"response body field {match['name']}"
+                yield place, match["name"], match["value"], False, "data"
 
 
 def _header_places(
@@ -791,11 +844,12 @@ def _suspicions(
     rules: Rules,
     secrets: Sequence[tuple[str, str]],
     shapes: bool = True,
+    where: str = "",
 ) -> Iterator[str]:
     for description, secret in secrets:
         if any(form in value for form in {secret, quote(secret, safe=""), quote_plus(secret)}):
             yield description
-    if name is not None and rules.scrubs(name, value):
+    if name is not None and rules.scrubs(name, value, query=where == "query", data=where == "data"):
         yield "a credential that was not scrubbed"
     if not shapes:
         return

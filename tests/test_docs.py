@@ -120,7 +120,7 @@ def test_provider_pages_are_generated_from_the_catalogs() -> None:
         for kind in ("names", "volatile", "keep"):
             for rule in block.get(kind, ()):
                 assert any(row.startswith(f"| <code>{rule['name']}</code> |") for row in own), rule
-        assert len(rows) - len(own) == 9  # 5 generic names, 4 generic shapes
+        assert len(rows) - len(own) == 10  # 5 generic names, 1 for queries, 4 generic shapes
 
 
 def test_the_minimal_catalog_shown_in_catalogs_md_loads() -> None:

@@ -503,3 +503,29 @@ def test_visioncontract_serve_speaks_http_to_any_client(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_a_credential_in_the_cassette_name_refuses_the_recording(
+    pytester: pytest.Pytester, simulator: str
+) -> None:
+    pytester.makepyfile(
+        test_param="""
+import os, pytest, requests
+
+@pytest.mark.parametrize("key", [os.environ["AZURE_FACE_KEY"]])
+def test_detect(vision_cassette, key):
+    requests.post(os.environ["SIM"] + "/face/v1.2/detect",
+                  headers={"Ocp-Apim-Subscription-Key": key})
+"""
+    )
+    result = run(pytester, "--vision-record", "once", env={"AZURE_FACE_KEY": KEY, "SIM": simulator})
+    result.assert_outcomes(errors=1)
+    folder = pytester.path / "cassettes" / "test_param"
+    result.stdout.fnmatch_lines(
+        [
+            f"pytest-visioncontract: refused to record this test's cassette in {folder}: its file "
+            "name holds the value of $AZURE_FACE_KEY (from the environment). Nothing was "
+            "written; name the cassette: @pytest.mark.vision_cassette('name')"
+        ]
+    )
+    assert not folder.exists() or not any(folder.rglob("*"))
