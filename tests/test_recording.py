@@ -529,3 +529,30 @@ def test_detect(vision_cassette, key):
         ]
     )
     assert not folder.exists() or not any(folder.rglob("*"))
+
+
+def test_a_cassette_that_cannot_be_written_is_one_line_and_the_next_test_records(
+    pytester: pytest.Pytester, simulator: str
+) -> None:
+    """A write that fails (here the cassette's path is a folder; a read-only folder fails the
+    same way for a user who is not root) is one line, and vcrpy's patches are still removed."""
+    pytester.makepyfile(
+        test_face="""
+import os, pytest, requests
+
+@pytest.mark.vision_cassette("blocked")
+def test_blocked(vision_cassette):
+    requests.post(os.environ["SIM"] + "/face/v1.2/detect")
+
+def test_after(vision_cassette):
+    requests.post(os.environ["SIM"] + "/face/v1.2/detect")
+"""
+    )
+    blocked = pytester.path / "cassettes" / "test_face" / "blocked.yaml"
+    blocked.mkdir(parents=True)
+    result = run(pytester, "--vision-record", "once", env={"SIM": simulator})
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(
+        [f"pytest-visioncontract: cannot write {blocked}: [[]Errno 21[]] Is a directory: *"]
+    )
+    assert (pytester.path / "cassettes" / "test_face" / "test_after.yaml").is_file()
