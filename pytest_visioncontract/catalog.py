@@ -223,16 +223,7 @@ def parse_catalog(document: Any, origin: str) -> Catalog:
     scrub = document.get("scrub", {})
     for kind in ("patterns", "bodies", "hosts", "paths"):
         for index, rule in enumerate(scrub.get(kind, ())):
-            try:
-                re.compile(rule["pattern"])
-            except re.error as exc:
-                raise VisionContractError(
-                    MALFORMED_CATALOG.format(
-                        origin=origin,
-                        where=f"scrub.{kind}[{index}]: ",
-                        problem=f"{rule['pattern']!r} is not a regular expression ({exc})",
-                    )
-                ) from None
+            _regex(origin, f"scrub.{kind}[{index}]: ", "", rule["pattern"])
     return Catalog(
         provider=provider,
         title=document["title"],
@@ -263,17 +254,19 @@ def _where(document: Any, path: list[str | int]) -> str:
 
 
 def _route(origin: str, op: str, raw: Mapping[str, str]) -> Route:
-    try:
-        pattern = re.compile(raw["path"], re.IGNORECASE)
-    except re.error as exc:
-        raise VisionContractError(
-            MALFORMED_CATALOG.format(
-                origin=origin,
-                where=f"operations.{op}: ",
-                problem=f"path {raw['path']!r} is not a regular expression ({exc})",
-            )
-        ) from None
+    pattern = _regex(origin, f"operations.{op}: ", "path ", raw["path"], re.IGNORECASE)
     return Route(method=raw["method"], path=pattern, action=raw.get("action"))
+
+
+def _regex(origin: str, where: str, what: str, text: str, flags: int = 0) -> re.Pattern[str]:
+    """A catalog's regular expression, or one line naming where it is and why it is not one."""
+    try:
+        return re.compile(text, flags)
+    except re.error as exc:
+        problem = f"{what}{text!r} is not a regular expression ({exc})"
+        raise VisionContractError(
+            MALFORMED_CATALOG.format(origin=origin, where=where, problem=problem)
+        ) from None
 
 
 def _entry(provider: str, raw: Mapping[str, Any]) -> Entry:
