@@ -7,7 +7,9 @@ tools read ours), with a ``metadata`` block for provenance: where the interactio
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import os
 import re
 import tempfile
@@ -186,13 +188,27 @@ def read(path: Path) -> tuple[list[Interaction], dict[str, Any]]:
 
 
 def read_document(path: Path) -> tuple[list[Interaction], dict[str, Any], dict[str, Any]]:
-    """Interactions, metadata and the parsed document (to hand to vcrpy without parsing again)."""
+    """Interactions, metadata and the parsed document: what :func:`read_whole` gives, read a
+    batch at a time (:class:`Batches`)."""
+    reader = Batches(path)
+    items: list[Any] = []
+    interactions: list[Interaction] = []
+    for raw, checked in reader:
+        items += raw
+        interactions += checked
+    return interactions, reader.metadata, {"interactions": items, **reader.document}
+
+
+def read_whole(path: Path) -> tuple[list[Interaction], dict[str, Any], dict[str, Any]]:
+    """The whole file parsed at once by vcrpy's own loader: the reference :class:`Batches`
+    gives the same as, and falls back on for a file it cannot cut."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"cannot read it: {exc}") from None
     try:
-        data = _serializer().deserialize(text)
+        with _collector_paused():
+            data = _serializer().deserialize(text)
     except RecursionError:
         raise ValueError("not a YAML cassette: nested too deeply") from None
     except Exception as exc:  # yaml errors come in many classes
@@ -204,15 +220,402 @@ def read_document(path: Path) -> tuple[list[Interaction], dict[str, Any], dict[s
     return interactions, metadata if isinstance(metadata, dict) else {}, data
 
 
-def _yaml_problem(exc: Exception) -> str:
-    """A YAML error as one line, with the line and column where it was found."""
+def _yaml_problem(exc: Exception, line: int = 0) -> str:
+    """A YAML error as one line, with the line and column where it was found (``line``: the
+    file's line where the text parsed began, counted from 0)."""
     problem = getattr(exc, "problem", None)
     mark = getattr(exc, "problem_mark", None)
     if problem and mark is not None:
         context = getattr(exc, "context", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}"
+        where = f"line {mark.line + 1 + line}, column {mark.column + 1}"
         return f"{context + ': ' if context else ''}{problem} at {where}"
     return (str(exc).splitlines() or [type(exc).__name__])[0]
+
+
+# --------------------------------------------------------------------------- reading in batches
+#
+# pyyaml writes a vcrpy cassette in block style: "interactions:" on the first line, then each
+# interaction as a "- " item at column 0, then the other top-level keys (metadata, version).
+# Such a file is read a batch of items at a time: its text is cut where an item begins, each
+# batch is parsed alone, so memory holds one batch's text and objects at a time however large
+# the file. A file laid out otherwise (a comment or anything else at column 0 inside the list,
+# flow style, other line breaks, keys before the list), or a batch whose parse the cut could
+# have changed, is read whole by read_whole: the result and every message are the same.
+
+BATCH_CHARS = 1 << 20  # YAML text parsed at once (at least one whole interaction)
+_BLOCK_CHARS = 1 << 20  # text read from the file at once
+_FIRST_LINE = "interactions:\n"
+_OTHER_BREAKS = ("\x85", "\u2028", "\u2029")  # line breaks to YAML 1.1, not to str.count
+_ITEM = re.compile(r"-[ \n]")  # a line that begins an item
+_IN_LIST = re.compile(r"[ \n]|-[ \n]")  # a line that begins or continues an item
+_LIST_END = re.compile(r"\n(?=[^ \n-]|-(?![ \n]))")  # a line at column 0 that does neither
+_TOP_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*:(?: |$)")
+_DEEPEST = 64  # nesting the fast loader leaves to vcrpy's (which may run out of recursion)
+
+
+class _Whole(Exception):
+    """The batched reader cannot vouch for what it would give here: read the file whole."""
+
+
+class Batches:
+    """A cassette's interactions in order, a batch at a time: each step gives the raw items
+    (vcrpy's dicts) and the same checked, as :class:`Interaction`. ``document`` (the top-level
+    keys but ``interactions``) and ``metadata`` are known once every batch has been taken.
+
+    What is given, and the one ValueError raised, are what :func:`read_whole` gives and
+    raises: interactions numbered in the whole file, YAML errors with lines and columns in
+    the whole file, and an interaction of the wrong shape reported only once the rest of the
+    file has parsed (a YAML error anywhere comes first). A consumer that stops at an error
+    drops what it made of the batches before.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.document: dict[str, Any] = {}
+        self.whole = False  # read whole: the file is not laid out as pyyaml writes cassettes
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        metadata = self.document.get("metadata") or {}
+        return metadata if isinstance(metadata, dict) else {}
+
+    def __iter__(self) -> Iterator[tuple[list[Any], list[Interaction]]]:
+        given = 0
+        try:
+            for items, interactions in self._batches():
+                yield items, interactions
+                given += len(items)
+            return
+        except _Whole:
+            pass
+        # Only a batch's parse falls back once batches have been given (the layout and the
+        # keys after the list were checked first). The batches given so far were parsed
+        # alone and began and ended where items begin (a cut anywhere else leaves a batch
+        # unfinished: an error on its last line, which is not trusted), so they are the
+        # whole file's first items, or the whole file raises; the rest follows.
+        self.whole = True
+        interactions, _, data = read_whole(self.path)
+        self.document = {k: v for k, v in data.items() if k != "interactions"}
+        if given < len(interactions):
+            yield data["interactions"][given:], interactions[given:]
+
+    def _batches(self) -> Iterator[tuple[list[Any], list[Interaction]]]:
+        wrong: ValueError | None = None  # the first interaction of the wrong shape
+        index = 0
+        try:
+            stream = self.path.open(encoding="utf-8")
+        except OSError:
+            raise _Whole from None
+        with stream:
+            # the keys after the list first: nothing is given before the whole file is known
+            # to be laid out as it should (a second ``interactions`` key, say, is what the
+            # whole file gives, and the batches before it are not)
+            for text, line, is_list in _pieces(stream):
+                if not is_list:
+                    self.document = _top_keys(text, line)
+            try:
+                stream.seek(0)
+            except OSError:
+                raise _Whole from None
+            for text, line, is_list in _pieces(stream):
+                if not is_list:
+                    continue
+                items = _parse_batch(text, line)
+                if wrong is not None:
+                    continue  # parsed all the same: a YAML error further on comes first
+                checked = []
+                for item in items:
+                    index += 1
+                    try:
+                        checked.append(_interaction(index, item))
+                    except ValueError as exc:
+                        wrong = exc
+                        break
+                if wrong is None:
+                    yield items, checked
+        if wrong is not None:
+            raise wrong
+
+
+def _pieces(stream: Any) -> Iterator[tuple[str, int, bool]]:
+    """The file's text in pieces: (text, its first line counted from 0, True for a batch of
+    the ``interactions`` list, False for the keys after it, the last piece). _Whole when the
+    file is not laid out as pyyaml writes vcrpy's cassettes, or cannot be read or decoded
+    (read_whole says why, in its words)."""
+    try:
+        if stream.readline() != _FIRST_LINE:
+            raise _Whole
+        line = 1  # the file's line where ``pending`` begins
+        pending: list[str] = []  # the list's text not given yet, from where an item begins
+        size = 0  # its length
+        last = 0  # where in it the last item begins (0: only the first)
+        carry: list[str] = []  # the last line read, not finished yet
+        while True:
+            block = stream.read(_BLOCK_CHARS)
+            if any(b in block for b in _OTHER_BREAKS):
+                raise _Whole
+            cut = block.rfind("\n") + 1
+            if block and not cut:
+                carry.append(block)  # a long line
+                continue
+            text = "".join(carry) + block[:cut] if block else "".join(carry)
+            carry = [block[cut:]] if block else []
+            if text:
+                if not size and not pending and not _ITEM.match(text):
+                    raise _Whole  # the list's first line must begin an item
+                if not _IN_LIST.match(text):
+                    end: int | None = 0
+                else:
+                    found = _LIST_END.search(text)
+                    end = found.start() + 1 if found else None
+                if end is not None:  # the list ends here: the rest is the keys after it
+                    pending.append(text[:end])
+                    rest = text[end:] + "".join(carry) + stream.read()
+                    if any(b in rest for b in _OTHER_BREAKS):
+                        raise _Whole
+                    listed, pending, text = "".join(pending), [], ""  # one copy held
+                    lines = listed.count("\n")
+                    if listed:
+                        yield listed, line, True
+                    yield rest, line + lines, False
+                    return
+                if text[0] == "-" and size:
+                    last = size
+                begins = text.rfind("\n-")
+                if begins >= 0:
+                    last = size + begins + 1
+                pending.append(text)
+                size += len(text)
+            if not block:
+                break
+            if size >= BATCH_CHARS and last:
+                joined = "".join(pending)
+                batch, pending = joined[:last], [joined[last:]]
+                del joined  # one copy held while the batch is parsed
+                yield batch, line, True
+                line += batch.count("\n")
+                size, last = size - len(batch), 0
+        listed, pending = "".join(pending), []
+        if not listed:
+            raise _Whole  # no item at all
+        yield listed, line, True
+        yield "", line + listed.count("\n"), False
+    except (OSError, UnicodeDecodeError):
+        raise _Whole from None
+
+
+def _top_keys(text: str, line: int) -> dict[str, Any]:
+    """The top-level keys after the interactions list (parsed alone, as they would be in the
+    whole file: simple keys at column 0, none of them ``interactions``)."""
+    starts = [row for row in text.split("\n") if row and not row.startswith(" ")]
+    if not all(_TOP_KEY.match(row) for row in starts):
+        raise _Whole
+    try:
+        with _collector_paused():
+            keys = _serializer().deserialize(text) if text.strip() else {}
+    except Exception:
+        raise _Whole from None
+    if keys is None:
+        keys = {}
+    if not isinstance(keys, dict) or "interactions" in keys:
+        raise _Whole
+    return keys
+
+
+def _parse_batch(text: str, line: int) -> list[Any]:
+    """A batch of the list's items, parsed; a YAML error the whole file would give the same
+    way is ValueError with the whole file's line, anything else _Whole."""
+    try:
+        with _collector_paused():
+            items = _fast_load(text)
+    except Exception as exc:
+        if _trusted(exc, text):
+            raise ValueError(f"not a YAML cassette: {_yaml_problem(exc, line)}") from None
+        raise _Whole from None
+    if not isinstance(items, list):
+        raise _Whole
+    return items
+
+
+def _trusted(exc: BaseException, text: str) -> bool:
+    """Whether the whole file gives this same error, with the same message and place.
+
+    Inside an item the scanner and the parser do the same on a batch as on the whole file
+    (the same indentation, 0, at column 0). They differ at the list's own level (an error
+    whose context is the batch's root, at its first line and column, or has no context) and
+    at the batch's end, where the whole file goes on (an error on the batch's last line,
+    such as a quoted scalar or flow collection left open by a cut). Errors of the composer
+    and the constructor are not trusted either: an alias may name an anchor in an earlier
+    batch, and the whole file constructs only once it has all parsed.
+    """
+    import yaml
+
+    if not isinstance(exc, yaml.scanner.ScannerError | yaml.parser.ParserError):
+        return False
+    context, problem = exc.context_mark, exc.problem_mark
+    if exc.context is None or context is None or problem is None:
+        return False
+    if (context.line, context.column) == (0, 0):
+        return False
+    last = text.count("\n", 0, len(text) - 1)  # the batch's last line
+    return problem.line < last
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused: a parse makes many objects and no garbage,
+    and the collector's passes over them cost more than the parse itself."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_SPECIAL_KEYS = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
+
+
+class _Fallback(Exception):
+    """Something the fast loader leaves to vcrpy's own loader."""
+
+
+class _Pairs(list[Any]):
+    """A mapping being built: its keys and values in turn."""
+
+
+@functools.cache
+def _loader_class() -> Any:
+    """vcrpy's YAML loader class, when its constructors for text, lists and mappings are
+    pyyaml's safe ones (what the fast loader does in their place); else None."""
+    import yaml
+
+    loader = getattr(_serializer(), "_CassetteLoader", None)
+    if loader is None or not issubclass(loader, yaml.constructor.SafeConstructor):
+        return None
+    standard = yaml.constructor.SafeConstructor
+    own = loader.yaml_constructors
+    if (own.get(_STR), own.get(_SEQ), own.get(_MAP)) != (
+        standard.construct_yaml_str,
+        standard.construct_yaml_seq,
+        standard.construct_yaml_map,
+    ):
+        return None
+    return loader
+
+
+def _fast_load(text: str) -> Any:
+    """What vcrpy's loader makes of ``text`` (one document), built straight from the parser's
+    events rather than from a tree of nodes: 2-3 x faster. Plain text, lists and mappings are
+    built here, scalars of other tags (``!!binary``, numbers, null, ...) by the loader's own
+    constructors; anything else (anchors and aliases, tags on collections, merge keys, keys
+    that cannot be hashed, deep nesting, a second document, any error but the parser's) goes
+    to the loader itself, which also raises what it raises."""
+    loader_class = _loader_class()
+    if loader_class is None:
+        return _serializer().deserialize(text)
+    loader = loader_class(text)
+    try:
+        return _build(loader)
+    except _Fallback:
+        pass
+    finally:
+        loader.dispose()
+    return _serializer().deserialize(text)
+
+
+def _build(loader: Any) -> Any:
+    import types
+
+    from yaml.events import (
+        AliasEvent,
+        DocumentStartEvent,
+        MappingEndEvent,
+        MappingStartEvent,
+        ScalarEvent,
+        SequenceEndEvent,
+        SequenceStartEvent,
+        StreamEndEvent,
+    )
+    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+    from yaml.resolver import BaseResolver
+
+    if loader.yaml_path_resolvers or type(loader).resolve is not BaseResolver.resolve:
+        raise _Fallback
+    # pyyaml's resolver: a scalar that may not be implicit (quoted) is text; a plain one's
+    # tag depends on its text alone (without path resolvers)
+    resolve = loader.resolve
+    text_tag = loader.DEFAULT_SCALAR_TAG
+    constructors = loader.yaml_constructors
+    plain: dict[str, tuple[str, str]] = {}  # short plain scalars: their tag, and one copy
+    stack: list[list[Any]] = [[]]  # the open lists and _Pairs, in a list for the result
+    add = stack[-1].append
+    documents = 0
+    while True:
+        event = loader.get_event()
+        kind = event.__class__
+        if kind is ScalarEvent:
+            if event.anchor is not None:
+                raise _Fallback
+            value: Any = event.value
+            tag = event.tag
+            if tag is None or tag == "!":
+                if not event.implicit[0]:
+                    tag = text_tag
+                elif len(value) > 64:
+                    tag = resolve(ScalarNode, value, event.implicit)
+                else:  # header names and values, keys: the same few, kept once
+                    known = plain.get(value)
+                    if known is None:
+                        known = plain[value] = (resolve(ScalarNode, value, event.implicit), value)
+                    tag, value = known
+            if tag != _STR:
+                constructor = constructors.get(tag)
+                if constructor is None or tag in _SPECIAL_KEYS:
+                    raise _Fallback
+                node = ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)
+                try:
+                    value = constructor(loader, node)
+                except Exception:
+                    raise _Fallback from None
+                if isinstance(value, types.GeneratorType):
+                    raise _Fallback
+            add(value)
+        elif kind is MappingEndEvent:
+            pairs = iter(stack.pop())
+            try:
+                built = dict(zip(pairs, pairs, strict=False))
+            except TypeError:  # a key that cannot be hashed: the loader says so
+                raise _Fallback from None
+            add = stack[-1].append
+            add(built)
+        elif kind is SequenceEndEvent:
+            done = stack.pop()
+            add = stack[-1].append
+            add(done)
+        elif kind is MappingStartEvent or kind is SequenceStartEvent:
+            mapping = kind is MappingStartEvent
+            if event.anchor is not None or len(stack) > _DEEPEST:
+                raise _Fallback
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = resolve(MappingNode if mapping else SequenceNode, None, event.implicit)
+            if tag != (_MAP if mapping else _SEQ):
+                raise _Fallback
+            stack.append(_Pairs() if mapping else [])
+            add = stack[-1].append
+        elif kind is StreamEndEvent:
+            return stack[0][0] if stack[0] else None
+        elif kind is AliasEvent:
+            raise _Fallback
+        elif kind is DocumentStartEvent:
+            documents += 1
+            if documents > 1:
+                raise _Fallback  # the loader says: expected a single document
 
 
 def _interaction(index: int, item: Any) -> Interaction:
@@ -304,10 +707,6 @@ def lint_file(
 ) -> list[Finding]:
     """Everything wrong with one cassette: parse, provenance, secrets, schema, drift. A side
     file (``bodies/<sha256>.bin``) is checked for secrets."""
-    import json
-
-    from pytest_visioncontract.recording import route
-
     rules = rules if rules is not None else Rules.build(registry.all())
     if path.suffix == SIDE_FILE_SUFFIX:
         try:
@@ -318,11 +717,49 @@ def lint_file(
             Finding(path, "", "secret", leak.description)
             for leak in leaks_in_bytes(raw, "request body", rules, secrets)
         ]
+    reader = Batches(path)
+    router = _Router(registry)
+    envelopes = _Envelopes()
+    leaks: list[Finding] = []
+    checks: list[Finding] = []
+    # raised once the whole file has been read, as when it was read before anything was
+    # checked: a problem reading it anywhere is what is reported then
+    leak_failure: Exception | None = None
+    check_failure: Exception | None = None
+    first = 1  # the number of the batch's first interaction
     try:
-        interactions, metadata = read(path)
+        for _, interactions in reader:
+            if leak_failure is None:
+                try:
+                    pairs = [(i.request, i.response) for i in interactions]
+                    leaks += [
+                        Finding(
+                            path,
+                            f"interaction {(leak.interaction or 0) + first - 1}",
+                            "secret",
+                            leak.description,
+                        )
+                        for leak in find_leaks(pairs, rules, secrets)
+                    ]
+                except Exception as exc:
+                    leak_failure = exc
+            if check_failure is None:
+                try:
+                    for index, interaction in enumerate(interactions, first):
+                        found = _check(path, index, interaction, router, envelopes)
+                        if found is not None:
+                            checks.append(found)
+                except Exception as exc:
+                    check_failure = exc
+            first += len(interactions)
     except ValueError as exc:
         return [Finding(path, "", "parse", str(exc))]
+    if leak_failure is not None:
+        raise leak_failure
+    if check_failure is not None:
+        raise check_failure
     findings: list[Finding] = []
+    metadata = reader.metadata
     missing = [f for f in PROVENANCE_FIELDS if not metadata.get(f)]
     if missing:
         findings.append(Finding(path, "", "provenance", f"metadata lacks {', '.join(missing)}"))
@@ -335,36 +772,106 @@ def lint_file(
                 f"provenance {metadata['provenance']!r} is not one of {', '.join(PROVENANCES)}",
             )
         )
-    pairs = [(i.request, i.response) for i in interactions]
-    findings += [
-        Finding(path, f"interaction {leak.interaction}", "secret", leak.description)
-        for leak in find_leaks(pairs, rules, secrets)
-    ]
-    for index, interaction in enumerate(interactions, 1):
-        where = f"interaction {index}"
-        found = route(
-            registry,
-            str(interaction.request.get("method", "GET")),
-            str(interaction.request.get("uri", "")),
-        )
-        status = (interaction.response.get("status") or {}).get("code", 0)
-        if found is None or not isinstance(status, int) or status < 400:
-            continue
-        catalog, _operation = found
-        body = _body_text(interaction.response)
-        problems = envelope_problems(catalog.wire_format, body)
+    return findings + leaks + checks
+
+
+def _check(
+    path: Path, index: int, interaction: Interaction, router: _Router, envelopes: _Envelopes
+) -> Finding | None:
+    """What is wrong with one recorded error: a body that breaks its provider's envelope
+    schema, or an error its catalog does not document."""
+    where = f"interaction {index}"
+    found = router(
+        str(interaction.request.get("method", "GET")), str(interaction.request.get("uri", ""))
+    )
+    status = (interaction.response.get("status") or {}).get("code", 0)
+    if found is None or not isinstance(status, int) or status < 400:
+        return None
+    catalog, _operation = found
+    body = _body_text(interaction.response)
+    problems, code, inner = envelopes(catalog, body)
+    if problems:
+        return Finding(path, where, "schema", f"{catalog.provider} error body: {problems[0]}")
+    known = envelopes.known(catalog)
+    if (status, code, inner) not in known and (status, code, None) not in known:
+        return Finding(path, where, "drift", undocumented(catalog, status, code, inner, path))
+    return None
+
+
+class _Router:
+    """``recording.route``, remembered for every request it answers the same: the same
+    method, the same URI up to the query (host and path), and the same actions the query
+    names (its first ``Action``, which the catalogs read, and its last, which the path-only
+    fallback reads)."""
+
+    LIMIT = 4096
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.known: dict[tuple[str, str, str | None, str | None], tuple[Catalog, str] | None] = {}
+
+    def __call__(self, method: str, uri: str) -> tuple[Catalog, str] | None:
+        from urllib.parse import parse_qs, parse_qsl, urlsplit
+
+        from pytest_visioncontract.recording import route
+
+        base, _, query = uri.partition("?")
+        first = last = None
+        if "Action" in query or "%" in query:  # it may name an action: read it as route does
+            try:
+                query = urlsplit(uri).query
+            except ValueError:
+                return route(self.registry, method, uri)  # which says what is wrong
+            actions = parse_qs(query).get("Action")
+            first = actions[0] if actions else None
+            last = dict(parse_qsl(query)).get("Action")
+        key = (method, base, first, last)
+        if key in self.known:
+            return self.known[key]
+        found = route(self.registry, method, uri)
+        if len(self.known) >= self.LIMIT:
+            self.known.clear()
+        self.known[key] = found
+        return found
+
+
+class _Envelopes:
+    """A recorded error body's envelope problems, or its codes when it has none
+    (``envelope_problems`` and ``_error_code``), remembered for small bodies seen again."""
+
+    LIMIT = 4096
+    LARGEST = 4096  # bytes of body remembered
+
+    def __init__(self) -> None:
+        self.seen: dict[tuple[str, bytes], tuple[tuple[str, ...], str | None, str | None]] = {}
+        self.entries: dict[str, set[tuple[int, str | None, str | None]]] = {}
+
+    def __call__(
+        self, catalog: Catalog, body: bytes
+    ) -> tuple[tuple[str, ...], str | None, str | None]:
+        import json
+
+        key = (catalog.wire_format, body)
+        if key in self.seen:
+            return self.seen[key]
+        problems = tuple(envelope_problems(catalog.wire_format, body))
         if problems:
-            findings.append(
-                Finding(path, where, "schema", f"{catalog.provider} error body: {problems[0]}")
-            )
-            continue
-        code, inner = _error_code(catalog, json.loads(body))
-        known = {(e.status, e.code, e.inner_code) for e in catalog.entries}
-        if (status, code, inner) not in known and (status, code, None) not in known:
-            findings.append(
-                Finding(path, where, "drift", undocumented(catalog, status, code, inner, path))
-            )
-    return findings
+            found: tuple[tuple[str, ...], str | None, str | None] = (problems, None, None)
+        else:
+            found = ((), *_error_code(catalog, json.loads(body)))
+        if len(body) <= self.LARGEST:
+            if len(self.seen) >= self.LIMIT:
+                self.seen.clear()
+            self.seen[key] = found
+        return found
+
+    def known(self, catalog: Catalog) -> set[tuple[int, str | None, str | None]]:
+        """The (status, code, inner code) its catalog documents."""
+        if catalog.provider not in self.entries:
+            self.entries[catalog.provider] = {
+                (e.status, e.code, e.inner_code) for e in catalog.entries
+            }
+        return self.entries[catalog.provider]
 
 
 def undocumented(
@@ -455,32 +962,47 @@ def recorded_errors(folder: Path, registry: Registry) -> list[Recorded]:
 
 @functools.lru_cache(maxsize=16)
 def _parse_all(state: tuple[tuple[str, int, int], ...], registry: Registry) -> list[Recorded]:
-    import json
-
-    from pytest_visioncontract.recording import route
-
     found: list[Recorded] = []
+    router = _Router(registry)
+    envelopes = _Envelopes()
     for name, _mtime, _size in state:
         path = Path(name)
+        # each file read a batch at a time, only its errors kept; a problem with what was
+        # read is raised once the whole file has been read, as when it was read first
+        failure: Exception | None = None
+        index = 0
         try:
-            interactions, _ = read(path)
+            for _, interactions in Batches(path):
+                for interaction in interactions:
+                    index += 1
+                    if failure is None:
+                        try:
+                            recorded = _recorded(path, index, interaction, router, envelopes)
+                        except Exception as exc:
+                            failure = exc
+                        else:
+                            if recorded is not None:
+                                found.append(recorded)
         except ValueError as exc:
             raise ValueError(f"malformed cassette {path}: {exc}") from None
-        for index, interaction in enumerate(interactions, 1):
-            request = interaction.request
-            routed = route(registry, str(request.get("method", "GET")), str(request.get("uri", "")))
-            response = _wire(interaction.response)
-            if routed is None or response.status < 400:
-                continue
-            catalog, operation = routed
-            problems = tuple(envelope_problems(catalog.wire_format, response.body))
-            code, inner = (
-                (None, None) if problems else _error_code(catalog, json.loads(response.body))
-            )
-            found.append(
-                Recorded(path, index, catalog.provider, operation, response, code, inner, problems)
-            )
+        if failure is not None:
+            raise failure
     return found
+
+
+def _recorded(
+    path: Path, index: int, interaction: Interaction, router: _Router, envelopes: _Envelopes
+) -> Recorded | None:
+    """One interaction as a recorded error, routed and parsed; None if it is no error of a
+    known provider."""
+    request = interaction.request
+    routed = router(str(request.get("method", "GET")), str(request.get("uri", "")))
+    response = _wire(interaction.response)
+    if routed is None or response.status < 400:
+        return None
+    catalog, operation = routed
+    problems, code, inner = envelopes(catalog, response.body)
+    return Recorded(path, index, catalog.provider, operation, response, code, inner, problems)
 
 
 def recorded_cases(selection: Any, registry: Registry, folder: Path) -> list[Any]:

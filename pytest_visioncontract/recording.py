@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 from pytest_visioncontract.cassettes import provenance, remove_stale_temporaries, write_atomic
 from pytest_visioncontract.catalog import Catalog, Registry
 from pytest_visioncontract.errors import VisionContractError
-from pytest_visioncontract.scrubbing import Scrubber, find_leaks, leaks_in_bytes
+from pytest_visioncontract.scrubbing import Recorded, Scrubber, find_leaks, leaks_in_bytes
 
 RECORD_MODES = ("none", "once", "new_episodes", "all")
 
@@ -85,16 +85,39 @@ class SafePersister:
         from vcr.persisters.filesystem import CassetteNotFoundError
         from vcr.serialize import deserialize
 
-        from pytest_visioncontract.cassettes import read_document
+        from pytest_visioncontract.cassettes import Batches
 
         path = Path(cassette_path)
         if not path.is_file():
             raise CassetteNotFoundError()
         try:
             # checked here for one clear line where vcrpy would raise a traceback, and parsed
-            # once: vcrpy builds its requests and responses from the same document
-            _, _, data = read_document(path)
-            return deserialize("", _Parsed(data))
+            # once, a batch at a time: vcrpy builds its requests and responses from each
+            # batch's items, and memory never holds the whole file's text or YAML
+            reader = Batches(path)
+            requests: list[Any] = []
+            responses: list[Any] = []
+            failure: Exception | None = None  # raised once the whole file has been read
+            for items, _ in reader:
+                if failure is not None:
+                    continue
+                try:
+                    built = deserialize("", _Parsed({"interactions": items}))
+                except Exception as exc:
+                    failure = exc
+                    continue
+                requests += built[0]
+                responses += built[1]
+            if failure is not None:
+                raise failure
+            # vcrpy runs its record hooks on every interaction it loads: these were scrubbed
+            # when recorded, so the scrubber lets them through (scrubbing again cost most of a
+            # large cassette's replay)
+            for request in requests:
+                request.visioncontract_recorded = True
+            responses = [Recorded(response) for response in responses]
+            metadata = reader.document.get("metadata")
+            return (requests, responses, metadata) if metadata else (requests, responses)
         except Exception as exc:  # yaml and shape errors come in many classes
             first = (str(exc).splitlines() or [type(exc).__name__])[0]
             raise VisionContractError(MALFORMED.format(path=path, problem=first)) from None

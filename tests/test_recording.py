@@ -556,3 +556,29 @@ def test_after(vision_cassette):
         [f"pytest-visioncontract: cannot write {blocked}: [[]Errno 21[]] Is a directory: *"]
     )
     assert (pytester.path / "cassettes" / "test_face" / "test_after.yaml").is_file()
+
+
+def test_interactions_read_from_a_cassette_are_kept_as_recorded(
+    pytester: pytest.Pytester, simulator: str
+) -> None:
+    """vcrpy runs the record hooks on what it loads; the scrubber lets those through (they were
+    scrubbed when recorded), and a new_episodes run writes them back unchanged."""
+    test = """
+import os, requests
+
+def test_two(vision_cassette):
+    requests.post(os.environ["SIM"] + "/face/v1.2/detect",
+                  headers={"Ocp-Apim-Subscription-Key": os.environ["AZURE_FACE_KEY"]})
+    if os.environ.get("SECOND"):
+        requests.post(os.environ["SIM"] + "/face/v1.2/detect?returnFaceId=true")
+"""
+    pytester.makepyfile(test_face=test)
+    env = {"AZURE_FACE_KEY": KEY, "SIM": simulator}
+    run(pytester, "--vision-record", "once", env=env).assert_outcomes(passed=1)
+    cassette = pytester.path / "cassettes" / "test_face" / "test_two.yaml"
+    first = cassette.read_text().split("metadata:")[0]
+    env["SECOND"] = "1"
+    run(pytester, "--vision-record", "new_episodes", env=env).assert_outcomes(passed=1)
+    text = cassette.read_text()
+    assert text.startswith(first) and text.count("- request:") == 2 and KEY not in text
+    run(pytester, env=env).assert_outcomes(passed=1)  # and both replay

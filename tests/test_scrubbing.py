@@ -467,3 +467,15 @@ def test_query_only_names_and_bodies_clients_hand_over_as_objects() -> None:
     assert b"tok-0123456789" not in b"".join(scrub.pending.values())  # its token field scrubbed
     out = scrub.request(Request("POST", "https://x.invalid/", iter([b"a=", b"1"]), {}))
     assert isinstance(out.body, bytes) and out.body.startswith(b"sha256:")
+
+
+def test_what_vcrpy_loads_from_a_cassette_is_not_scrubbed_again() -> None:
+    from pytest_visioncontract.scrubbing import Recorded
+
+    scrub = scrubber()
+    loaded = request("https://x.invalid/?token=REDACTED", Authorization="REDACTED")
+    loaded.visioncontract_recorded = True
+    assert scrub.request(loaded) is loaded
+    recorded = Recorded(response(b'{"authToken": "REDACTED"}'))
+    again = scrub.response(recorded)
+    assert again == recorded and type(again) is dict  # plain again: vcrpy may write it back
