@@ -227,15 +227,20 @@ def envelope_schema(wire_format: str) -> Mapping[str, Any]:
     return schema
 
 
-def envelope_problems(wire_format: str, body: bytes) -> list[str]:
-    """Why a body is not a valid error envelope of the format (empty when it is)."""
+@functools.cache
+def _envelope_validator(wire_format: str) -> Any:
     from jsonschema import Draft202012Validator
 
+    return Draft202012Validator(envelope_schema(wire_format))
+
+
+def envelope_problems(wire_format: str, body: bytes) -> list[str]:
+    """Why a body is not a valid error envelope of the format (empty when it is)."""
     try:
         document = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         return [f"body is not JSON: {exc}"]
-    validator = Draft202012Validator(envelope_schema(wire_format))
+    validator = _envelope_validator(wire_format)
     return [
         f"{'/'.join(str(p) for p in err.absolute_path) or '(root)'}: {err.message}"
         for err in validator.iter_errors(document)
