@@ -110,9 +110,9 @@ class SafePersister:
                 responses += built[1]
             if failure is not None:
                 raise failure
-            # vcrpy runs its record hooks on every interaction it loads: these were scrubbed
-            # when recorded, so the scrubber lets them through (scrubbing again cost most of a
-            # large cassette's replay)
+            # vcrpy runs its record hooks on every interaction it loads: the scrubber only
+            # rewrites these requests' URIs for matching (scrubbing them and their responses
+            # again cost most of a large cassette's replay)
             for request in requests:
                 request.visioncontract_recorded = True
             responses = [Recorded(response) for response in responses]

@@ -582,3 +582,21 @@ def test_two(vision_cassette):
     text = cassette.read_text()
     assert text.startswith(first) and text.count("- request:") == 2 and KEY not in text
     run(pytester, env=env).assert_outcomes(passed=1)  # and both replay
+
+
+def test_a_synthesized_cassette_replays_through_vision_cassette(pytester: pytest.Pytester) -> None:
+    """A cassette not written by the recorder (synthesized, hand-written, recorded elsewhere)
+    holds the host as it was: loaded requests are matched after the same rewrite as live ones."""
+    pytester.makepyfile(
+        test_face="""
+import requests
+
+def test_synth(vision_cassette):
+    r = requests.post("https://myresource.cognitiveservices.azure.com/face/v1.2/detect")
+    assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidImage"
+"""
+    )
+    target = pytester.path / "cassettes" / "test_face" / "test_synth.yaml"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(PREVIOUS)
+    run(pytester, env={}).assert_outcomes(passed=1)
