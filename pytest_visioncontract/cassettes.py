@@ -183,8 +183,9 @@ class Interaction:
 
 def read(path: Path) -> tuple[list[Interaction], dict[str, Any]]:
     """A cassette's interactions and metadata; ValueError (one line) when it cannot be read."""
-    interactions, metadata, _ = read_document(path)
-    return interactions, metadata
+    reader = Batches(path)
+    interactions = [interaction for _, checked in reader for interaction in checked]
+    return interactions, reader.metadata
 
 
 def read_document(path: Path) -> tuple[list[Interaction], dict[str, Any], dict[str, Any]]:
@@ -310,9 +311,9 @@ class Batches:
             # the keys after the list first: nothing is given before the whole file is known
             # to be laid out as it should (a second ``interactions`` key, say, is what the
             # whole file gives, and the batches before it are not)
-            for text, line, is_list in _pieces(stream):
+            for text, _line, is_list in _pieces(stream):
                 if not is_list:
-                    self.document = _top_keys(text, line)
+                    self.document = _top_keys(text)
             try:
                 stream.seek(0)
             except OSError:
@@ -404,7 +405,7 @@ def _pieces(stream: Any) -> Iterator[tuple[str, int, bool]]:
         raise _Whole from None
 
 
-def _top_keys(text: str, line: int) -> dict[str, Any]:
+def _top_keys(text: str) -> dict[str, Any]:
     """The top-level keys after the interactions list (parsed alone, as they would be in the
     whole file: simple keys at column 0, none of them ``interactions``)."""
     starts = [row for row in text.split("\n") if row and not row.startswith(" ")]

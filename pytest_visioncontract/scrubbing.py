@@ -788,7 +788,7 @@ def leaks_in_bytes(
             Leak(f"{place}, field {match['name']}", what)
             for what in _suspicions(match["name"], match["value"], rules, (), shapes=False)
         ]
-    for match in _NESTED.finditer(text):
+    for match in _FORM.finditer(text):  # a form body's first pair starts the text
         found += [
             Leak(f"{place}, field {match['name']}", what)
             for what in _suspicions(match["name"], match["value"], rules, (), shapes=False)

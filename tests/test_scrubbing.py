@@ -480,3 +480,11 @@ def test_what_vcrpy_loads_from_a_cassette_is_not_scrubbed_again() -> None:
     recorded = Recorded(response(b'{"authToken": "REDACTED"}'))
     again = scrub.response(recorded)
     assert again == recorded and type(again) is dict  # plain again: vcrpy may write it back
+
+
+def test_a_side_file_is_checked_by_name_from_its_first_form_pair() -> None:
+    leaks = leaks_in_bytes(b"AccessKeyId=LTAIzz9-abcdef&Action=SearchImageByPic", "body", RULES)
+    assert [str(leak) for leak in leaks] == [
+        "body, field AccessKeyId holds a credential that was not scrubbed"
+    ]
+    assert leaks_in_bytes(b"note: token=abc is text", "body", RULES) == []
